@@ -1,0 +1,1 @@
+export { buildConfig, runServer } from './server';

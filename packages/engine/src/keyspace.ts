@@ -1,0 +1,163 @@
+// The keyspace: 16 databases of keys with optional expiry, and the modification log that
+// WATCH is checked against.
+//
+// Expiry is logical: a key whose time has passed is invisible to every reader at once, on
+// every replica, but it is removed only by a write (a command that touches it, or the
+// leader's active-expiry deletion) so that removal goes through the log.
+
+import { Dict, DictEntry } from './dict';
+
+/** A value of any type. Strings are binary strings (one char per byte); other types are objects. */
+export type Value = string | TypedValue;
+
+/** Every non-string value implements this, one class per type (types/*.ts). */
+export interface TypedValue {
+  /** The name TYPE replies with: "list", "hash", "set", "zset". */
+  readonly type: string;
+  /** The name OBJECT ENCODING replies with, given the configured thresholds. */
+  encoding(config: EncodingConfig): string;
+  /** A deep copy (for COPY). */
+  clone(): TypedValue;
+}
+
+export interface EncodingConfig {
+  hashMaxListpackEntries: number;
+  hashMaxListpackValue: number;
+  setMaxIntsetEntries: number;
+  setMaxListpackEntries: number;
+  setMaxListpackValue: number;
+  zsetMaxListpackEntries: number;
+  zsetMaxListpackValue: number;
+  listMaxListpackSize: number;
+}
+
+export function typeName(v: Value): string {
+  return typeof v === 'string' ? 'string' : v.type;
+}
+
+export class Db {
+  readonly dict = new Dict<Value>();
+  /** Absolute expiry times in ms since the epoch, only for keys that have one. */
+  readonly expires = new Map<string, number>();
+
+  constructor(readonly index: number) {}
+
+  get size(): number {
+    return this.dict.size;
+  }
+
+  /** True if the key exists but its time has passed: it is logically absent. */
+  isExpired(key: string, nowMs: number): boolean {
+    if (this.expires.size === 0) return false;
+    const at = this.expires.get(key);
+    return at !== undefined && at <= nowMs;
+  }
+
+  /** A reader's view: the value, or undefined if absent or expired. Never modifies anything. */
+  get(key: string, nowMs: number): Value | undefined {
+    const v = this.dict.get(key);
+    if (v === undefined) return undefined;
+    if (this.expires.size !== 0 && this.isExpired(key, nowMs)) return undefined;
+    return v;
+  }
+
+  /**
+   * A writer's view: like get, but an expired key is deleted first, as Redis's expireIfNeeded
+   * does. Only call this from the apply path (a write whose time is the entry's time).
+   */
+  getForWrite(key: string, nowMs: number): Value | undefined {
+    const v = this.dict.get(key);
+    if (v === undefined) return undefined;
+    if (this.expires.size !== 0 && this.isExpired(key, nowMs)) {
+      this.dict.delete(key);
+      this.expires.delete(key);
+      return undefined;
+    }
+    return v;
+  }
+
+  /** Sets a value, keeping or clearing the key's expiry. */
+  set(key: string, value: Value, keepTtl = false): void {
+    this.dict.set(key, value);
+    if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+  }
+
+  /** Replaces the value of a key that exists (keeps its expiry), e.g. after APPEND. */
+  replace(entry: DictEntry<Value>, value: Value): void {
+    entry.value = value;
+  }
+
+  delete(key: string): boolean {
+    if (!this.dict.delete(key)) return false;
+    if (this.expires.size !== 0) this.expires.delete(key);
+    return true;
+  }
+
+  expireAt(key: string): number | undefined {
+    return this.expires.size === 0 ? undefined : this.expires.get(key);
+  }
+
+  setExpire(key: string, atMs: number): void {
+    this.expires.set(key, atMs);
+  }
+
+  persist(key: string): boolean {
+    return this.expires.delete(key);
+  }
+
+  clear(): void {
+    this.dict.clear();
+    this.expires.clear();
+  }
+}
+
+/** How many recent key modifications WATCH can tell apart; older watches fail conservatively. */
+const MODLOG_KEYS_MAX = 65536;
+
+/**
+ * Which keys changed since a given point, for WATCH. Every replica keeps it from the log alone,
+ * so an EXEC entry carrying its watch tokens gets the same verdict everywhere. It remembers
+ * the last MODLOG_KEYS_MAX modified keys; a watch older than what it remembers is treated as
+ * broken (EXEC returns null), which is safe: the client retries, as after any conflict.
+ */
+export class ModificationLog {
+  /** Advances once per applied write command; a watch token records it. */
+  seq = 1;
+  private readonly lastMod = new Map<string, number>();
+  /** Modifications at or below this sequence were forgotten. */
+  private forgottenSeq = 0;
+  private readonly flushSeq: number[];
+
+  constructor(databases: number) {
+    this.flushSeq = new Array<number>(databases).fill(0);
+  }
+
+  touch(db: number, key: string): void {
+    const k = `${db}\x00${key}`;
+    const map = this.lastMod;
+    if (map.size !== 0) map.delete(k);
+    map.set(k, this.seq);
+    if (map.size > MODLOG_KEYS_MAX) {
+      const oldest = map.entries().next().value as [string, number];
+      map.delete(oldest[0]);
+      this.forgottenSeq = Math.max(this.forgottenSeq, oldest[1]);
+    }
+  }
+
+  flushed(db: number): void {
+    this.flushSeq[db] = this.seq;
+  }
+
+  /** True if the key may have changed after `since`. */
+  changedSince(db: number, key: string, since: number, existedAtWatch: boolean): boolean {
+    if (this.forgottenSeq > since) return true;
+    const m = this.lastMod.get(`${db}\x00${key}`);
+    if (m !== undefined && m > since) return true;
+    return existedAtWatch && this.flushSeq[db]! > since;
+  }
+
+  clear(): void {
+    this.lastMod.clear();
+    this.forgottenSeq = this.seq;
+  }
+}

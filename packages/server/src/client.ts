@@ -1,0 +1,183 @@
+// One client connection: its socket, its request decoder and reply writer, and the per-client
+// state Redis keeps in `client` (selected database, protocol, transaction, subscriptions).
+//
+// Commands are processed strictly in order. A command may leave the client `waiting` (a write
+// awaiting its commit, a blocked BLPOP); later commands queue until it completes, so replies
+// stay in order and a read after a write sees the write.
+
+import type { Socket } from 'node:net';
+import { RequestDecoder, ReplyWriter } from '@keel/resp';
+import type { ClientView, WatchToken } from '@keel/engine';
+
+/** Commands queued while a client waits, before reading from its socket pauses. */
+const QUEUED_COMMANDS_MAX = 16 * 1024;
+
+export interface ClientHost {
+  dispatch(client: Client, argv: string[]): void;
+  onClientClosed(client: Client): void;
+  /** Enforces the output buffer limits after a write (may close or pause the client). */
+  checkOutput(client: Client): void;
+  readonly maxQueryBufferBytes: number;
+}
+
+export class Client implements ClientView {
+  db = 0;
+  inExec = false;
+  name = '';
+  authenticated: boolean;
+  readonly out = new ReplyWriter();
+  readonly decoder: RequestDecoder;
+  readonly createdAtMs = Date.now();
+  lastInteractionMs = this.createdAtMs;
+  lastCommand = 'NULL';
+
+  /** MULTI: the queued commands, or null when not in a transaction. */
+  multi: string[][] | null = null;
+  /** A command failed to queue: EXEC will abort. */
+  multiError = false;
+  watches: WatchToken[] = [];
+
+  readonly channels = new Set<string>();
+  readonly patterns = new Set<string>();
+
+  /** Set while a command is in progress asynchronously; later commands queue. */
+  waiting = false;
+  private readonly queue: string[][] = [];
+  closing = false;
+  private closed = false;
+  /** When the output first went over the soft limit (pub/sub clients), or 0. */
+  softLimitSinceMs = 0;
+  private readPaused = false;
+  private flushScheduled = false;
+
+  constructor(
+    readonly id: number,
+    readonly socket: Socket,
+    private readonly host: ClientHost,
+    needsAuth: boolean,
+    maxBulkBytes: number,
+  ) {
+    this.authenticated = !needsAuth;
+    this.decoder = new RequestDecoder({ maxBulkBytes });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.onDrain());
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+  }
+
+  get protocol(): 2 | 3 {
+    return this.out.protocol;
+  }
+
+  get subscriptionCount(): number {
+    return this.channels.size + this.patterns.size;
+  }
+
+  get addr(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+  }
+
+  get laddr(): string {
+    return `${this.socket.localAddress}:${this.socket.localPort}`;
+  }
+
+  private readonly onCommand = (argv: string[]): void => {
+    if (this.closing) return;
+    if (this.waiting || this.queue.length !== 0) {
+      this.queue.push(argv);
+      if (this.queue.length >= QUEUED_COMMANDS_MAX) this.pauseReading();
+      return;
+    }
+    this.host.dispatch(this, argv);
+  };
+
+  private onData(chunk: Buffer): void {
+    if (this.closing) return;
+    this.lastInteractionMs = Date.now();
+    const err = this.decoder.feed(chunk, this.onCommand);
+    if (err !== null) {
+      this.out.error(err);
+      this.closeAfterReply();
+    } else if (this.decoder.pendingBytes > this.host.maxQueryBufferBytes) {
+      this.closing = true; // Redis closes without a reply when the query buffer overflows.
+    }
+    this.flush();
+  }
+
+  /** Called when an asynchronous command completed: runs the commands queued behind it. */
+  resume(): void {
+    this.waiting = false;
+    while (!this.waiting && !this.closing && this.queue.length !== 0) {
+      this.host.dispatch(this, this.queue.shift()!);
+    }
+    if (this.queue.length < QUEUED_COMMANDS_MAX / 2) this.resumeReading();
+    this.flush();
+  }
+
+  /** Sends what the writer holds now. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.closed) return;
+    const buf = this.out.take();
+    if (buf !== null) {
+      this.socket.write(buf);
+      this.host.checkOutput(this);
+    }
+    if (this.closing && !this.closed) {
+      this.socket.end();
+      this.closed = true;
+      this.host.onClientClosed(this);
+    }
+  }
+
+  /** Flushes at the end of this event-loop turn (for output not caused by the client's own input). */
+  scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  closeAfterReply(): void {
+    this.closing = true;
+  }
+
+  /** Bytes of replies not yet taken by the kernel. */
+  get outputBytes(): number {
+    return this.socket.writableLength + this.out.length;
+  }
+
+  pauseReading(): void {
+    if (this.readPaused) return;
+    this.readPaused = true;
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.readPaused || this.waiting) return;
+    this.readPaused = false;
+    this.socket.resume();
+  }
+
+  private onDrain(): void {
+    this.softLimitSinceMs = 0;
+    if (this.queue.length < QUEUED_COMMANDS_MAX / 2) this.resumeReading();
+  }
+
+  /** Closes at once, dropping anything unsent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing = true;
+    this.socket.destroy();
+    this.host.onClientClosed(this);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get queuedCommands(): number {
+    return this.queue.length;
+  }
+}

@@ -1,0 +1,85 @@
+// processCommand: the gates every command passes, in Redis's order, each rejecting with its
+// own error; then the command runs as a write (through the write path) or at once.
+//
+//   1. unknown command or subcommand     -ERR unknown command ...
+//   2. arity                             -ERR wrong number of arguments ...
+//   3. authentication                    -NOAUTH Authentication required.
+//   4. RESP2 subscriber context          -ERR Can't execute ...
+//   5. inside MULTI: queue it            +QUEUED
+//   6. run: writes go through the write path, everything else executes now
+
+import { CommandSpec, Engine } from '@keel/engine';
+import type { Client } from './client';
+import type { KeelServer } from './server';
+
+/** Commands that run at once inside MULTI instead of being queued. */
+const MULTI_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+/** What a RESP2 client may send while subscribed. */
+const SUBSCRIBED_ALLOWED = new Set(['subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
+
+/** Formats argv[1..] as Redis does in "unknown command" errors. */
+function argsPreview(argv: string[]): string {
+  let s = '';
+  for (let i = 1; i < argv.length && s.length < 128; i++) s += `'${argv[i]!.slice(0, 128 - s.length)}' `;
+  return s;
+}
+
+/** Resolves argv to a command or subcommand spec, or replies with the error and returns null. */
+export function resolveCommand(engine: Engine, argv: string[]): CommandSpec | string {
+  const spec = engine.commands.lookup(argv[0]!);
+  if (spec === undefined) {
+    return `ERR unknown command '${argv[0]!.slice(0, 128)}', with args beginning with: ${argsPreview(argv)}`;
+  }
+  if (spec.subcommands === undefined) return spec;
+  if (argv.length === 1 && spec.handler !== undefined) return spec;
+  if (argv.length === 1) return `ERR wrong number of arguments for '${spec.name}' command`;
+  const subName = `${spec.name}|${argv[1]!.toLowerCase()}`;
+  const sub = spec.subcommands.find((s) => s.name === subName);
+  if (sub === undefined) {
+    return `ERR unknown subcommand '${argv[1]!.slice(0, 128)}'. Try ${spec.name.toUpperCase()} HELP.`;
+  }
+  return sub;
+}
+
+export function dispatch(server: KeelServer, client: Client, argv: string[]): void {
+  const out = client.out;
+  const resolved = resolveCommand(server.engine, argv);
+  if (typeof resolved === 'string') {
+    if (client.multi !== null) client.multiError = true;
+    out.error(resolved);
+    return;
+  }
+  const spec = resolved;
+  const arityError = Engine.arityError(spec, argv.length);
+  if (arityError !== null) {
+    if (client.multi !== null) client.multiError = true;
+    out.error(arityError);
+    return;
+  }
+  if (!client.authenticated && !spec.flags.includes('no_auth')) {
+    if (client.multi !== null) client.multiError = true;
+    out.error('NOAUTH Authentication required.');
+    return;
+  }
+  const base = spec.name.split('|')[0]!;
+  if (client.protocol === 2 && client.subscriptionCount !== 0 && !SUBSCRIBED_ALLOWED.has(base)) {
+    out.error(`ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+    return;
+  }
+  client.lastCommand = spec.name;
+  if (client.multi !== null && !MULTI_CONTROL.has(base)) {
+    if (spec.flags.includes('no_multi')) {
+      client.multiError = true;
+      out.error(`ERR Command not allowed inside a transaction`);
+      return;
+    }
+    client.multi.push(argv);
+    out.simple('QUEUED');
+    return;
+  }
+  if (spec.flags.includes('write')) {
+    server.writePath.submit(client, { kind: 'command', db: client.db, argv });
+  } else {
+    server.execute(client, spec, argv);
+  }
+}
