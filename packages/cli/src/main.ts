@@ -7,6 +7,7 @@ import { runServer } from './server';
 
 void yargs(hideBin(process.argv))
   .scriptName('keel')
+  .parserConfiguration({ 'boolean-negation': false })
   .command(
     'server [config]',
     'Start a Keel node (a single node on 127.0.0.1:6379 by default)',

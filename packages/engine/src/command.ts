@@ -110,9 +110,24 @@ export class CommandTable {
  * One execution of a command: its arguments, its database, where its reply goes, and the
  * deterministic context (time and random seed) of the entry it belongs to.
  */
+/**
+ * What a blocking command asks for when it finds nothing to take: the server parks the client
+ * and runs the command again (as a new write) when one of the keys is signalled ready, or
+ * replies `timeoutReply` when the timeout passes.
+ */
+export interface BlockRequest {
+  db: number;
+  keys: string[];
+  /** Absolute deadline in ms since the epoch, or 0 to wait forever. */
+  deadlineMs: number;
+  timeoutReply: 'nullArray' | 'nullBulk';
+}
+
 export class Call {
   private rng: (() => number) | null = null;
-  /** Set by a handler that switched databases (SELECT inside EXEC). */
+  /** Set by a blocking command that found nothing (see BlockRequest). */
+  blocked: BlockRequest | null = null;
+
   constructor(
     readonly engine: Engine,
     public db: Db,
@@ -135,6 +150,16 @@ export class Call {
   touch(key: string, db: Db = this.db): void {
     this.engine.modlog.touch(db.index, key);
     this.engine.stats.dirty++;
+  }
+
+  /**
+   * Blocks the client on keys (a blocking command that found nothing to take). Writes no reply
+   * and changes nothing. Inside EXEC a blocking command must not call this: it replies as if
+   * timed out, as Redis does.
+   */
+  block(keys: string[], timeoutMs: number, timeoutReply: 'nullArray' | 'nullBulk'): void {
+    if (this.client.inExec) throw new Error('a blocking command blocked inside EXEC');
+    this.blocked = { db: this.db.index, keys, deadlineMs: timeoutMs === 0 ? 0 : this.nowMs + timeoutMs, timeoutReply };
   }
 
   /** A blocked client waiting on this key may now be served (lists, sorted sets). */

@@ -8,7 +8,7 @@
 // op's log entry commits, on every replica, with the entry's time and seed.
 
 import { ReplyWriter } from '@keel/resp';
-import { Call, ClientView, CommandSpec, CommandTable } from './command';
+import { BlockRequest, Call, ClientView, CommandSpec, CommandTable } from './command';
 import { CommandError, errArity } from './errors';
 import { Db, EncodingConfig, ModificationLog } from './keyspace';
 
@@ -21,7 +21,7 @@ export interface EngineConfig extends EncodingConfig {
 
 export const defaultEngineConfig: EngineConfig = {
   protoMaxBulkLen: 512 * 1024 * 1024,
-  hashMaxListpackEntries: 128,
+  hashMaxListpackEntries: 512,
   hashMaxListpackValue: 64,
   setMaxIntsetEntries: 512,
   setMaxListpackEntries: 128,
@@ -83,7 +83,8 @@ export class Engine {
    * the time of the read; writes go through apply() so the modification log advances.
    */
   execute(spec: CommandSpec, argv: string[], out: ReplyWriter, nowMs: number, seed: number, client: ClientView): void {
-    this.run(spec, this.db(client.db), argv, out, nowMs, seed, client);
+    const call = this.run(spec, this.db(client.db), argv, out, nowMs, seed, client);
+    if (call.blocked !== null) throw new Error(`read-only command ${spec.name} blocked`);
   }
 
   /** Runs a handler; a CommandError replaces whatever it wrote with the error reply. */
@@ -100,21 +101,23 @@ export class Engine {
     return call;
   }
 
-  /** Applies a write: a single command, an EXEC batch, or the leader's expiry deletions. */
-  apply(op: WriteOp, out: ReplyWriter, nowMs: number, seed: number, client: ClientView): void {
+  /**
+   * Applies a write: a single command, an EXEC batch, or the leader's expiry deletions.
+   * Returns the block request of a blocking command that found nothing, else null.
+   */
+  apply(op: WriteOp, out: ReplyWriter, nowMs: number, seed: number, client: ClientView): BlockRequest | null {
     switch (op.kind) {
       case 'command': {
         const spec = this.commands.lookup(op.argv[0]!)!;
         this.modlog.seq++;
-        this.run(spec, this.db(op.db), op.argv, out, nowMs, seed, client);
-        return;
+        return this.run(spec, this.db(op.db), op.argv, out, nowMs, seed, client).blocked;
       }
       case 'exec':
         this.applyExec(op, out, nowMs, seed, client);
-        return;
+        return null;
       case 'expire':
         this.applyExpire(op.db, op.keys, nowMs);
-        return;
+        return null;
     }
   }
 

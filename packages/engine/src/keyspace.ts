@@ -112,36 +112,51 @@ export class Db {
 }
 
 /** How many recent key modifications WATCH can tell apart; older watches fail conservatively. */
-const MODLOG_KEYS_MAX = 65536;
+const MODLOG_KEYS_MAX = 262144;
 
 /**
  * Which keys changed since a given point, for WATCH. Every replica keeps it from the log alone,
  * so an EXEC entry carrying its watch tokens gets the same verdict everywhere. It remembers
- * the last MODLOG_KEYS_MAX modified keys; a watch older than what it remembers is treated as
+ * the last MODLOG_KEYS_MAX modifications; a watch older than what it remembers is treated as
  * broken (EXEC returns null), which is safe: the client retries, as after any conflict.
+ *
+ * Per write it costs one Map.set and one ring slot: the ring holds the modifications in order,
+ * and the oldest leaves the map when the ring wraps (unless the key was modified again since).
  */
 export class ModificationLog {
   /** Advances once per applied write command; a watch token records it. */
   seq = 1;
-  private readonly lastMod = new Map<string, number>();
+  private readonly lastMod: Array<Map<string, number>> = [];
+  private readonly ringKeys: string[] = new Array<string>(MODLOG_KEYS_MAX).fill('');
+  private readonly ringDbs = new Uint8Array(MODLOG_KEYS_MAX);
+  private readonly ringSeqs = new Float64Array(MODLOG_KEYS_MAX);
+  private ringNext = 0;
+  private ringFull = false;
   /** Modifications at or below this sequence were forgotten. */
   private forgottenSeq = 0;
   private readonly flushSeq: number[];
 
   constructor(databases: number) {
     this.flushSeq = new Array<number>(databases).fill(0);
+    for (let i = 0; i < databases; i++) this.lastMod.push(new Map());
   }
 
   touch(db: number, key: string): void {
-    const k = `${db}\x00${key}`;
-    const map = this.lastMod;
-    if (map.size !== 0) map.delete(k);
-    map.set(k, this.seq);
-    if (map.size > MODLOG_KEYS_MAX) {
-      const oldest = map.entries().next().value as [string, number];
-      map.delete(oldest[0]);
-      this.forgottenSeq = Math.max(this.forgottenSeq, oldest[1]);
+    const i = this.ringNext;
+    if (this.ringFull) {
+      const oldDb = this.ringDbs[i]!;
+      const oldKey = this.ringKeys[i]!;
+      const oldSeq = this.ringSeqs[i]!;
+      const m = this.lastMod[oldDb]!;
+      if (m.get(oldKey) === oldSeq) m.delete(oldKey);
+      if (oldSeq > this.forgottenSeq) this.forgottenSeq = oldSeq;
     }
+    this.lastMod[db]!.set(key, this.seq);
+    this.ringKeys[i] = key;
+    this.ringDbs[i] = db;
+    this.ringSeqs[i] = this.seq;
+    this.ringNext = i + 1 === MODLOG_KEYS_MAX ? 0 : i + 1;
+    if (this.ringNext === 0) this.ringFull = true;
   }
 
   flushed(db: number): void {
@@ -151,13 +166,8 @@ export class ModificationLog {
   /** True if the key may have changed after `since`. */
   changedSince(db: number, key: string, since: number, existedAtWatch: boolean): boolean {
     if (this.forgottenSeq > since) return true;
-    const m = this.lastMod.get(`${db}\x00${key}`);
+    const m = this.lastMod[db]!.get(key);
     if (m !== undefined && m > since) return true;
     return existedAtWatch && this.flushSeq[db]! > since;
-  }
-
-  clear(): void {
-    this.lastMod.clear();
-    this.forgottenSeq = this.seq;
   }
 }

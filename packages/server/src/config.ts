@@ -21,6 +21,9 @@ export interface ServerConfig extends EngineConfig {
   hz: number;
   appendfsync: string;
   loglevel: string;
+  save: string;
+  appendonly: string;
+  databases: number;
 }
 
 export const defaultServerConfig: ServerConfig = {
@@ -38,8 +41,11 @@ export const defaultServerConfig: ServerConfig = {
   hz: 10,
   appendfsync: 'always',
   loglevel: 'notice',
+  save: '',
+  appendonly: 'no',
+  databases: 16,
   protoMaxBulkLen: 512 * 1024 * 1024,
-  hashMaxListpackEntries: 128,
+  hashMaxListpackEntries: 512,
   hashMaxListpackValue: 64,
   setMaxIntsetEntries: 512,
   setMaxListpackEntries: 128,
@@ -76,13 +82,16 @@ export const PARAMS: Param[] = [
   { name: 'client-query-buffer-limit', kind: 'memory', field: 'clientQueryBufferLimit', mutable: true, min: 1024 * 1024, max: 1024 * 1024 * 1024 * 4 },
   { name: 'client-output-buffer-limit', kind: 'outputlimit', mutable: true },
   { name: 'proto-max-bulk-len', kind: 'memory', field: 'protoMaxBulkLen', mutable: true, min: 1024 * 1024, max: 536870888 },
+  // Read-only, for tools that ask (redis-benchmark does): Keel takes no RDB saves and, until
+  // the write-ahead log lands, keeps no append-only file.
+  { name: 'save', kind: 'string', field: 'save', mutable: false },
+  { name: 'appendonly', kind: 'string', field: 'appendonly', mutable: false },
+  { name: 'databases', kind: 'int', field: 'databases', mutable: false, min: 16, max: 16 },
   { name: 'appendfsync', kind: 'enum', field: 'appendfsync', mutable: false, values: ['always', 'everysec', 'no'] },
   { name: 'loglevel', kind: 'enum', field: 'loglevel', mutable: true, values: ['debug', 'verbose', 'notice', 'warning', 'nothing'] },
   { name: 'hash-max-listpack-entries', aliases: ['hash-max-ziplist-entries'], kind: 'int', field: 'hashMaxListpackEntries', mutable: true, min: 0, max: INT_MAX },
   { name: 'hash-max-listpack-value', aliases: ['hash-max-ziplist-value'], kind: 'int', field: 'hashMaxListpackValue', mutable: true, min: 0, max: INT_MAX },
   { name: 'set-max-intset-entries', kind: 'int', field: 'setMaxIntsetEntries', mutable: true, min: 0, max: INT_MAX },
-  { name: 'set-max-listpack-entries', kind: 'int', field: 'setMaxListpackEntries', mutable: true, min: 0, max: INT_MAX },
-  { name: 'set-max-listpack-value', kind: 'int', field: 'setMaxListpackValue', mutable: true, min: 0, max: INT_MAX },
   { name: 'zset-max-listpack-entries', aliases: ['zset-max-ziplist-entries'], kind: 'int', field: 'zsetMaxListpackEntries', mutable: true, min: 0, max: INT_MAX },
   { name: 'zset-max-listpack-value', aliases: ['zset-max-ziplist-value'], kind: 'int', field: 'zsetMaxListpackValue', mutable: true, min: 0, max: INT_MAX },
   { name: 'list-max-listpack-size', aliases: ['list-max-ziplist-size'], kind: 'int', field: 'listMaxListpackSize', mutable: true, min: -5, max: INT_MAX },

@@ -5,7 +5,8 @@
 import * as net from 'node:net';
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { Engine, engineCommands, WriteOp, CommandSpec } from '@keel/engine';
+import { BlockRequest, Engine, engineCommands, WriteOp, CommandSpec } from '@keel/engine';
+import { BlockedClients } from './blocking';
 import { ReplyWriter } from '@keel/resp';
 import { Client, ClientHost } from './client';
 import { ServerConfig, defaultServerConfig } from './config';
@@ -30,8 +31,8 @@ export class LocalWritePath implements WritePath {
     // Entry times never go backwards, even if the wall clock does.
     this.lastTimeMs = Math.max(this.lastTimeMs, Date.now());
     this.seed = (Math.imul(this.seed, 1103515245) + 12345) >>> 0;
-    this.server.engine.apply(op, client.out, this.lastTimeMs, this.seed, client);
-    this.server.afterWrite();
+    const blocked = this.server.engine.apply(op, client.out, this.lastTimeMs, this.seed, client);
+    this.server.afterWrite(client, op, blocked);
   }
 }
 
@@ -48,6 +49,7 @@ export class KeelServer implements ClientHost {
   readonly engine: Engine;
   readonly clients = new Map<number, Client>();
   readonly pubsub = new PubSub();
+  readonly blocking = new BlockedClients((client, op) => this.writePath.submit(client, op));
   readonly stats: ServerStats;
   writePath: WritePath;
   readonly log: Log;
@@ -125,9 +127,21 @@ export class KeelServer implements ClientHost {
     this.engine.execute(spec, argv, client.out, Date.now(), this.readSeed, client);
   }
 
-  /** After every applied write: wake clients blocked on keys that became ready. */
-  afterWrite(): void {
-    if (this.engine.readyKeys.length !== 0) this.engine.readyKeys = [];
+  /**
+   * After every applied write: park the client if its command blocked, else let it go on
+   * (if it was waiting for this write), then wake clients blocked on keys that became ready.
+   */
+  afterWrite(client: Client, op: WriteOp, blocked: BlockRequest | null): void {
+    if (blocked !== null) {
+      this.blocking.block(client, op, blocked, this.blocking.deadlineOnRetry(client));
+    } else if (client.waiting) {
+      client.resume();
+    }
+    if (this.engine.readyKeys.length !== 0) {
+      const ready = this.engine.readyKeys;
+      this.engine.readyKeys = [];
+      this.blocking.serveReady(ready);
+    }
   }
 
   resetStats(): void {
@@ -140,6 +154,7 @@ export class KeelServer implements ClientHost {
   onClientClosed(client: Client): void {
     if (!this.clients.delete(client.id)) return;
     this.pubsub.unsubscribeAll(client);
+    this.blocking.drop(client);
   }
 
   checkOutput(client: Client): void {

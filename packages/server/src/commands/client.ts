@@ -117,6 +117,19 @@ export function clientCommands(server: KeelServer): CommandSpec[] {
     c.out.ok();
   }
 
+  function unblock(c: Call): void {
+    const id = parseInt64(c.argv[2]!);
+    if (id === null) throw new CommandError('ERR value is not an integer or out of range');
+    let how: 'timeout' | 'error' = 'timeout';
+    if (c.argv.length === 4) {
+      const opt = c.argv[3]!.toLowerCase();
+      if (opt === 'error') how = 'error';
+      else if (opt !== 'timeout') throw new CommandError('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+    } else if (c.argv.length > 4) throw new CommandError(ERR_SYNTAX);
+    const target = typeof id === 'number' ? server.clients.get(id) : undefined;
+    c.out.integer(target !== undefined && server.blocking.unblock(target, how) ? 1 : 0);
+  }
+
   function help(c: Call): void {
     const lines = [
       'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
@@ -156,6 +169,7 @@ export function clientCommands(server: KeelServer): CommandSpec[] {
         command('client|list', -2, ['admin', ...f], [0, 0, 0], g, '2.4.0', 'Lists open connections.', list),
         command('client|info', 2, [...f], [0, 0, 0], g, '6.2.0', 'Returns information about the connection.', (c) => c.out.verbatim('txt', clientInfoLine(server, client(c)) + '\n')),
         command('client|kill', -3, ['admin', ...f], [0, 0, 0], g, '2.4.0', 'Terminates open connections.', kill),
+        command('client|unblock', -3, [...f], [0, 0, 0], g, '5.0.0', 'Unblocks a client blocked by a blocking command from a different connection.', unblock),
         command('client|help', 2, ['loading', 'stale'], [0, 0, 0], g, '5.0.0', 'Returns helpful text about the different subcommands.', help),
       ],
     }),

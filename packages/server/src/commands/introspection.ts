@@ -268,7 +268,7 @@ export function introspectionCommands(server: KeelServer): CommandSpec[] {
     c.out.array(names.length);
     for (const n of names) {
       const r = resolveCommand(server.engine, n.split('|'));
-      if (typeof r === 'string') c.out.nullArray();
+      if (typeof r === 'string') c.out.nullBulk();
       else writeCommandInfo(c.out, r);
     }
   }
@@ -339,7 +339,7 @@ export function introspectionCommands(server: KeelServer): CommandSpec[] {
         command('command|count', 2, [...f], [0, 0, 0], g, '2.8.13', 'Returns a count of commands.', (c) => c.out.integer(table().size)),
         command('command|info', -2, [...f], [0, 0, 0], g, '2.8.13', 'Returns information about one, multiple or all commands.', commandInfo),
         command('command|docs', -2, [...f], [0, 0, 0], g, '7.0.0', 'Returns documentary information about one, multiple or all commands.', commandDocs),
-        command('command|getkeys', -3, [...f], [0, 0, 0], g, '2.8.13', 'Extracts the key names from an arbitrary command.', commandGetKeys),
+        command('command|getkeys', -4, [...f], [0, 0, 0], g, '2.8.13', 'Extracts the key names from an arbitrary command.', commandGetKeys),
         command('command|list', -2, [...f], [0, 0, 0], g, '7.0.0', 'Returns a list of command names.', commandList),
         command('command|help', 2, [...f], [0, 0, 0], g, '5.0.0', 'Returns helpful text about the different subcommands.', (c) =>
           helpReply(c.out, ['COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', '(no subcommand)', '    Return details about all Redis commands.', 'COUNT', '    Return the total number of commands in this Redis server.', 'LIST', '    Return a list of all commands in this Redis server.', 'INFO [<command-name> ...]', '    Return details about multiple Redis commands.', 'DOCS [<command-name> ...]', '    Return documentation details about multiple Redis commands.', 'GETKEYS <full-command>', '    Return the keys from a full Redis command.', 'HELP', '    Print this help.']),
