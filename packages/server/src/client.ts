@@ -24,7 +24,7 @@ export class Client implements ClientView {
   db = 0;
   inExec = false;
   name = '';
-  authenticated: boolean;
+  private authed = false;
   readonly out = new ReplyWriter();
   readonly decoder: RequestDecoder;
   readonly createdAtMs = Date.now();
@@ -57,13 +57,23 @@ export class Client implements ClientView {
     needsAuth: boolean,
     maxBulkBytes: number,
   ) {
-    this.authenticated = !needsAuth;
     this.decoder = new RequestDecoder({ maxBulkBytes });
+    this.authenticated = !needsAuth;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
+  }
+
+  /** Until a client authenticates, the decoder applies Redis's smaller request limits. */
+  get authenticated(): boolean {
+    return this.authed;
+  }
+
+  set authenticated(v: boolean) {
+    this.authed = v;
+    this.decoder.authRequired = !v;
   }
 
   get protocol(): 2 | 3 {

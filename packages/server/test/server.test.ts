@@ -130,6 +130,19 @@ describe('authentication', () => {
     expect((await call(h, 'HELLO', '3', 'AUTH', 'default', 'sekret')).startsWith('%7\r\n')).toBe(true);
   });
 
+  test("before AUTH, requests are held to Redis's smaller limits", async () => {
+    const { port } = await start({ requirepass: 'sekret' });
+    const c = await connect(port);
+    c.writeRaw('*11\r\n');
+    expect(String(await c.readFrame())).toBe('-ERR Protocol error: unauthenticated multibulk length\r\n');
+    await waitClosed(c);
+    const d = await connect(port);
+    expect(await call(d, 'AUTH', 'sekret')).toBe('+OK\r\n');
+    const many = ['MSET'];
+    for (let i = 0; i < 20; i++) many.push(`k${i}`, 'v');
+    expect(await call(d, ...many)).toBe('+OK\r\n');
+  });
+
   test('AUTH without a configured password is an error', async () => {
     const { port } = await start();
     const c = await connect(port);

@@ -1,0 +1,2 @@
+export * from './majority';
+export * from './joint';

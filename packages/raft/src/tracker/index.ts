@@ -1,0 +1,3 @@
+export * from './inflights';
+export * from './progress';
+export * from './tracker';
