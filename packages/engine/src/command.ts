@@ -46,6 +46,9 @@ export interface CommandSpec {
   getKeys?: (argv: string[]) => number[];
   /** The engine's implementation; connection and server commands are bound by the server. */
   handler?: (c: Call) => void;
+  /** Derived by CommandTable.add, for the hot path: the 'write' flag, the container's name. */
+  isWrite?: boolean;
+  baseName?: string;
 }
 
 /** Declares a command with defaults for the fields most commands share. */
@@ -80,6 +83,10 @@ export class CommandTable {
     for (const s of specs) {
       if (this.byName.has(s.name)) throw new Error(`command ${s.name} declared twice`);
       this.byName.set(s.name, s);
+      for (const x of [s, ...(s.subcommands ?? [])]) {
+        x.isWrite = x.flags.includes('write');
+        x.baseName = x.name.split('|')[0]!;
+      }
     }
   }
 
@@ -95,6 +102,26 @@ export class CommandTable {
     const s = this.byName.get(name);
     if (s !== undefined) return s;
     return this.byName.get(name.toLowerCase());
+  }
+
+  /**
+   * The spec that runs argv: the command, or its subcommand for a container (CONFIG GET).
+   * Returns the error reply (Redis's words) when there is none.
+   */
+  resolve(argv: string[]): CommandSpec | string {
+    const spec = this.lookup(argv[0]!);
+    if (spec === undefined) {
+      let args = '';
+      for (let i = 1; i < argv.length && args.length < 128; i++) args += `'${argv[i]!.slice(0, 128 - args.length)}' `;
+      return `ERR unknown command '${argv[0]!.slice(0, 128)}', with args beginning with: ${args}`;
+    }
+    if (spec.subcommands === undefined) return spec;
+    if (argv.length === 1 && spec.handler !== undefined) return spec;
+    if (argv.length === 1) return `ERR wrong number of arguments for '${spec.name}' command`;
+    const subName = `${spec.name}|${argv[1]!.toLowerCase()}`;
+    const sub = spec.subcommands.find((x) => x.name === subName);
+    if (sub === undefined) return `ERR unknown subcommand '${argv[1]!.slice(0, 128)}'. Try ${spec.name.toUpperCase()} HELP.`;
+    return sub;
   }
 
   all(): IterableIterator<CommandSpec> {

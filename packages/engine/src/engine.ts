@@ -108,7 +108,7 @@ export class Engine {
   apply(op: WriteOp, out: ReplyWriter, nowMs: number, seed: number, client: ClientView): BlockRequest | null {
     switch (op.kind) {
       case 'command': {
-        const spec = this.commands.lookup(op.argv[0]!)!;
+        const spec = this.resolveValid(op.argv);
         this.modlog.seq++;
         return this.run(spec, this.db(op.db), op.argv, out, nowMs, seed, client).blocked;
       }
@@ -119,6 +119,13 @@ export class Engine {
         this.applyExpire(op.db, op.keys, nowMs);
         return null;
     }
+  }
+
+  /** The spec of a command that was validated when it was submitted or queued. */
+  private resolveValid(argv: string[]): CommandSpec {
+    const spec = this.commands.resolve(argv);
+    if (typeof spec === 'string') throw new Error(`an op carries an invalid command: ${spec}`);
+    return spec;
   }
 
   /** True if any watched key may have changed since its WATCH (EXEC then replies null). */
@@ -148,8 +155,8 @@ export class Engine {
       let db = this.db(op.db);
       for (let i = 0; i < op.commands.length; i++) {
         const argv = op.commands[i]!;
-        const spec = this.commands.lookup(argv[0]!)!;
-        if (spec.flags.includes('write')) this.modlog.seq++;
+        const spec = this.resolveValid(argv);
+        if (spec.isWrite) this.modlog.seq++;
         // Each command of the batch gets its own seed, derived from the entry's.
         db = this.run(spec, db, argv, out, nowMs, (seed + i * 0x9e3779b9) >>> 0, client).db;
       }

@@ -17,28 +17,9 @@ const MULTI_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'res
 /** What a RESP2 client may send while subscribed. */
 const SUBSCRIBED_ALLOWED = new Set(['subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
 
-/** Formats argv[1..] as Redis does in "unknown command" errors. */
-function argsPreview(argv: string[]): string {
-  let s = '';
-  for (let i = 1; i < argv.length && s.length < 128; i++) s += `'${argv[i]!.slice(0, 128 - s.length)}' `;
-  return s;
-}
-
-/** Resolves argv to a command or subcommand spec, or replies with the error and returns null. */
+/** Resolves argv to a command or subcommand spec, or the error reply. */
 export function resolveCommand(engine: Engine, argv: string[]): CommandSpec | string {
-  const spec = engine.commands.lookup(argv[0]!);
-  if (spec === undefined) {
-    return `ERR unknown command '${argv[0]!.slice(0, 128)}', with args beginning with: ${argsPreview(argv)}`;
-  }
-  if (spec.subcommands === undefined) return spec;
-  if (argv.length === 1 && spec.handler !== undefined) return spec;
-  if (argv.length === 1) return `ERR wrong number of arguments for '${spec.name}' command`;
-  const subName = `${spec.name}|${argv[1]!.toLowerCase()}`;
-  const sub = spec.subcommands.find((s) => s.name === subName);
-  if (sub === undefined) {
-    return `ERR unknown subcommand '${argv[1]!.slice(0, 128)}'. Try ${spec.name.toUpperCase()} HELP.`;
-  }
-  return sub;
+  return engine.commands.resolve(argv);
 }
 
 export function dispatch(server: KeelServer, client: Client, argv: string[]): void {
@@ -61,7 +42,7 @@ export function dispatch(server: KeelServer, client: Client, argv: string[]): vo
     out.error('NOAUTH Authentication required.');
     return;
   }
-  const base = spec.name.split('|')[0]!;
+  const base = spec.baseName!;
   if (client.protocol === 2 && client.subscriptionCount !== 0 && !SUBSCRIBED_ALLOWED.has(base)) {
     out.error(`ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
     return;
@@ -77,7 +58,7 @@ export function dispatch(server: KeelServer, client: Client, argv: string[]): vo
     out.simple('QUEUED');
     return;
   }
-  if (spec.flags.includes('write')) {
+  if (spec.isWrite) {
     server.writePath.submit(client, { kind: 'command', db: client.db, argv });
   } else {
     server.execute(client, spec, argv);

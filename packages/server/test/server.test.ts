@@ -398,3 +398,16 @@ describe('server commands', () => {
     expect(only).not.toContain('# Memory');
   });
 });
+
+describe('transactions with container commands', () => {
+  test('CONFIG SET, CLIENT ID and COMMAND COUNT run inside EXEC', async () => {
+    const { port } = await start();
+    const c = await connect(port);
+    const id = (await call(c, 'CLIENT', 'ID')).slice(1, -2);
+    await call(c, 'MULTI');
+    expect(await call(c, 'CONFIG', 'SET', 'maxclients', '500')).toBe('+QUEUED\r\n');
+    expect(await call(c, 'CLIENT', 'ID')).toBe('+QUEUED\r\n');
+    expect(await call(c, 'CONFIG', 'GET', 'maxclients')).toBe('+QUEUED\r\n');
+    expect(await call(c, 'EXEC')).toBe(`*3\r\n+OK\r\n:${id}\r\n*2\r\n$10\r\nmaxclients\r\n$3\r\n500\r\n`);
+  });
+});

@@ -36,7 +36,7 @@ export function multiCommands(server: KeelServer): CommandSpec[] {
     cl.multiError = false;
     cl.watches = [];
     if (aborted) throw new CommandError('EXECABORT Transaction discarded because of previous errors.');
-    const isWrite = commands.some((argv) => server.engine.commands.lookup(argv[0]!)!.flags.includes('write'));
+    const isWrite = commands.some((argv) => (server.engine.commands.resolve(argv) as CommandSpec).isWrite);
     const op = { kind: 'exec' as const, db: cl.db, commands, watches };
     if (isWrite) {
       server.writePath.submit(cl, op);
