@@ -40,6 +40,9 @@ export class Db {
   /** Absolute expiry times in ms since the epoch, only for keys that have one. */
   readonly expires = new Map<string, number>();
 
+  /** Keys this database deleted because a write found them expired (INFO's expired_keys). */
+  expiredOnWrite = 0;
+
   constructor(readonly index: number) {}
 
   get size(): number {
@@ -71,6 +74,7 @@ export class Db {
     if (this.expires.size !== 0 && this.isExpired(key, nowMs)) {
       this.dict.delete(key);
       this.expires.delete(key);
+      this.expiredOnWrite++;
       return undefined;
     }
     return v;

@@ -149,6 +149,7 @@ export class KeelServer implements ClientHost {
     s.totalConnections = s.totalCommands = s.rejectedConnections = s.pubsubOutputLimitDisconnections = 0;
     const e = this.engine.stats;
     e.keyspaceHits = e.keyspaceMisses = e.expiredKeys = 0;
+    for (const d of this.engine.dbs) d.expiredOnWrite = 0;
   }
 
   onClientClosed(client: Client): void {

@@ -88,7 +88,7 @@ export function infoText(server: KeelServer, sections: string[]): string {
     ['total_connections_received', ps.totalConnections],
     ['total_commands_processed', ps.totalCommands],
     ['rejected_connections', ps.rejectedConnections],
-    ['expired_keys', e.stats.expiredKeys],
+    ['expired_keys', e.stats.expiredKeys + e.dbs.reduce((n, d) => n + d.expiredOnWrite, 0)],
     ['evicted_keys', 0],
     ['keyspace_hits', e.stats.keyspaceHits],
     ['keyspace_misses', e.stats.keyspaceMisses],
