@@ -3,7 +3,7 @@
 //   node packages/raft/scripts/sim.js --seed 42 [--trace] [--steps 3000]
 //   node packages/raft/scripts/sim.js --seeds 500 [--first 1]
 'use strict';
-const { runSimulation, SimFailure } = require('../dist/test/sim/sim.js');
+const { runSimulation, SimFailure, DEFAULT_STEPS } = require(process.env.KEEL_SIM_DIST ? `${process.env.KEEL_SIM_DIST}/test/sim/sim.js` : '../dist/test/sim/sim.js');
 
 function arg(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);
@@ -12,7 +12,7 @@ function arg(name, dflt) {
   return v === undefined || v.startsWith('--') ? true : v;
 }
 
-const steps = Number(arg('steps', 3000));
+const steps = Number(arg('steps', DEFAULT_STEPS));
 const trace = arg('trace', false) === true;
 const single = arg('seed', undefined);
 const seeds = single !== undefined ? [Number(single)] : [];

@@ -58,6 +58,13 @@ export interface Config {
   checkQuorum?: boolean;
   preVote?: boolean;
   readOnlyOption?: ReadOnlyOption;
+  /**
+   * leaseBased only: the bound on clock drift the lease assumes, as a fraction (0.05: any two
+   * nodes' tick rates differ by at most 5%). The lease lasts
+   * floor((electionTimeoutTicks - 1) * (1 - d) / (1 + d)) - 1 leader ticks from the sending of
+   * the newest heartbeat a quorum acknowledged. Default 0.05.
+   */
+  maxClockDrift?: number;
   disableProposalForwarding?: boolean;
   logger?: Logger;
 }
@@ -72,6 +79,19 @@ function isTransferContext(ctx: Uint8Array): boolean {
   return true;
 }
 
+const DEFAULT_MAX_CLOCK_DRIFT = 0.05;
+
+/**
+ * How many of its own ticks a leader may serve lease reads after sending a heartbeat that a
+ * quorum acknowledged. A follower refuses votes for electionTimeout of its ticks after
+ * receiving that heartbeat, which takes at least (E - 1) ticks of real time at its rate; the
+ * leader's L ticks take at most (L + 1) ticks of real time at its rate. With rates within
+ * (1 ± d): (L + 1) / (1 - d) <= (E - 1) / (1 + d).
+ */
+export function leaseTicksFor(electionTimeoutTicks: number, maxClockDrift: number): number {
+  return Math.floor(((electionTimeoutTicks - 1) * (1 - maxClockDrift)) / (1 + maxClockDrift)) - 1;
+}
+
 function validateConfig(c: Config): void {
   const bad = (m: string) => {
     throw new RaftError('InvalidConfig', m);
@@ -81,6 +101,9 @@ function validateConfig(c: Config): void {
   if (c.electionTimeoutTicks <= c.heartbeatTimeoutTicks) bad('election tick must be greater than heartbeat tick');
   if ((c.maxInflightMsgs ?? 256) <= 0) bad('max inflight messages must be greater than 0');
   if (c.readOnlyOption === 'leaseBased' && c.checkQuorum === false) bad('checkQuorum must be enabled when readOnlyOption is leaseBased');
+  const d = c.maxClockDrift ?? DEFAULT_MAX_CLOCK_DRIFT;
+  if (!(d >= 0 && d < 1)) bad('maxClockDrift must be in [0, 1)');
+  if (c.readOnlyOption === 'leaseBased' && leaseTicksFor(c.electionTimeoutTicks, d) < 1) bad('election timeout too short for a lease with this maxClockDrift');
 }
 
 export class Raft {
@@ -115,6 +138,20 @@ export class Raft {
   /** ReadIndex requests waiting for the leader to commit an entry of its term. */
   pendingReadIndexMessages: Message[] = [];
   private readonly readOnlyOption: ReadOnlyOption;
+  // ---- lease (readOnlyOption 'leaseBased' only) ----
+  /** Leader: its tick count in this term, starting at 1; stamped on heartbeats. */
+  private leaseClock = 1;
+  /** Leader: per voter, the newest leaseClock stamp of a heartbeat it acknowledged. */
+  private leaseAcks = new Map<NodeId, number>();
+  /** Leader: a MsgTimeoutNow was sent; a forced election ignores the followers' leases. */
+  private leaseRevoked = false;
+  /**
+   * Follower: ticks during which it refuses (pre-)votes, re-armed by every message from the
+   * leader and at start (a restarted node cannot know whose lease it was part of).
+   * Unlike `lead`, not cleared by learning a higher term.
+   */
+  private leaseGuardTicks = 0;
+  readonly leaseTicks: number;
 
   constructor(c: Config) {
     validateConfig(c);
@@ -133,6 +170,8 @@ export class Raft {
     this.logger = c.logger ?? noopLogger;
     this.readOnlyOption = c.readOnlyOption ?? 'safe';
     this.readOnly = new ReadOnly(this.readOnlyOption);
+    this.leaseTicks = leaseTicksFor(this.electionTimeout, c.maxClockDrift ?? DEFAULT_MAX_CLOCK_DRIFT);
+    if (this.readOnlyOption === 'leaseBased') this.leaseGuardTicks = this.electionTimeout;
 
     const { hardState, confState } = c.storage.initialState();
     const cs = this.switchToConfig(restoreConfState(this.trk, this.raftLog.lastIndex(), confState));
@@ -219,7 +258,9 @@ export class Raft {
   private sendHeartbeat(to: NodeId, ctx: Uint8Array): void {
     // Never advance a follower's commit beyond what it is known to hold.
     const commit = Math.min(this.trk.progress.get(to)!.match, this.raftLog.committed);
-    this.send(makeMessage({ type: 'MsgHeartbeat', to, commit, context: ctx }));
+    // In lease mode the heartbeat carries the leader's tick (echoed back in the response).
+    const index = this.readOnlyOption === 'leaseBased' ? this.leaseClock : 0;
+    this.send(makeMessage({ type: 'MsgHeartbeat', to, commit, context: ctx, index }));
   }
 
   bcastAppend(): void {
@@ -266,6 +307,9 @@ export class Raft {
     this.uncommittedSizeBytes = 0;
     this.readOnly = new ReadOnly(this.readOnlyOption);
     this.pendingReadIndexMessages = [];
+    this.leaseClock = 1;
+    this.leaseAcks = new Map();
+    this.leaseRevoked = false;
   }
 
   becomeFollower(term: number, lead: NodeId): void {
@@ -340,6 +384,7 @@ export class Raft {
 
   private tickElection(): void {
     this.electionElapsed++;
+    if (this.leaseGuardTicks > 0) this.leaseGuardTicks--;
     if (this.promotable() && this.pastElectionTimeout()) {
       this.electionElapsed = 0;
       this.step(makeMessage({ type: 'MsgHup', from: this.id }));
@@ -347,6 +392,7 @@ export class Raft {
   }
 
   private tickHeartbeat(): void {
+    this.leaseClock++;
     this.heartbeatElapsed++;
     this.electionElapsed++;
     if (this.electionElapsed >= this.electionTimeout) {
@@ -492,12 +538,13 @@ export class Raft {
     } else if (m.term > this.term) {
       if (m.type === 'MsgVote' || m.type === 'MsgPreVote') {
         const force = isTransferContext(m.context);
-        const inLease = this.checkQuorum && this.lead !== NONE && this.electionElapsed < this.electionTimeout;
+        const inLease =
+          (this.checkQuorum && this.lead !== NONE && this.electionElapsed < this.electionTimeout) || this.leaseGuardTicks > 0;
         if (!force && inLease) {
           // We heard from a leader within the minimum election timeout: do not disrupt it
           // (thesis §4.2.3). This also makes lease reads safe.
           this.logger.info(
-            `${this.id} [logterm: ${this.raftLog.lastTerm()}, index: ${this.raftLog.lastIndex()}, vote: ${this.vote}] ignored ${m.type} from ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}: lease is not expired (remaining ticks: ${this.electionTimeout - this.electionElapsed})`,
+            `${this.id} [logterm: ${this.raftLog.lastTerm()}, index: ${this.raftLog.lastIndex()}, vote: ${this.vote}] ignored ${m.type} from ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}: lease is not expired (remaining ticks: ${Math.max(this.electionTimeout - this.electionElapsed, this.leaseGuardTicks)})`,
           );
           return;
         }
@@ -618,7 +665,8 @@ export class Raft {
         // Also sends an (empty) append to a follower whose window is full, so that it can
         // recover if the whole window was lost.
         if (pr.match < this.raftLog.lastIndex() || pr.state === 'probe') this.sendAppend(m.from);
-        if (this.readOnly.option !== 'safe' || m.context.byteLength === 0) return;
+        if (m.index > 0 && m.index <= this.leaseClock) this.leaseAcks.set(m.from, Math.max(m.index, this.leaseAcks.get(m.from) ?? 0));
+        if (m.context.byteLength === 0) return;
         const acks = this.readOnly.recvAck(m.from, m.context);
         if (!acks || this.trk.config.voters.voteResult(acks) !== 'won') return;
         for (const rs of this.readOnly.advance(m.context)) this.respondToReadIndex(rs.req, rs.index);
@@ -747,6 +795,7 @@ export class Raft {
   }
 
   private sendTimeoutNow(to: NodeId): void {
+    this.leaseRevoked = true;
     this.send(makeMessage({ type: 'MsgTimeoutNow', to }));
   }
 
@@ -759,14 +808,27 @@ export class Raft {
   }
 
   private sendReadIndexResponse(m: Message): void {
-    if (this.readOnly.option === 'safe') {
-      this.readOnly.addRequest(this.raftLog.committed, m);
-      // Our own ack, then a heartbeat round carrying the context.
-      this.readOnly.recvAck(this.id, m.context);
-      this.bcastHeartbeat();
-    } else {
+    if (this.readOnlyOption === 'leaseBased' && this.leaseValid()) {
       this.respondToReadIndex(m, this.raftLog.committed);
+      return;
     }
+    // 'safe', or a lease that is not (or no longer) valid: confirm by a heartbeat round.
+    this.readOnly.addRequest(this.raftLog.committed, m);
+    // Our own ack, then a heartbeat round carrying the context.
+    this.readOnly.recvAck(this.id, m.context);
+    this.bcastHeartbeat();
+  }
+
+  /**
+   * Whether a quorum acknowledged a heartbeat sent less than leaseTicks ago (thesis §6.4.1):
+   * each of them refuses to vote for anyone else for an election timeout after receiving it,
+   * so no other leader can exist yet, given the drift bound (see leaseTicksFor). Void once
+   * this leader sent MsgTimeoutNow (forced elections skip the followers' check).
+   */
+  leaseValid(): boolean {
+    if (this.leaseRevoked) return false;
+    const acked = this.trk.config.voters.committedIndex((id) => (id === this.id ? this.leaseClock : this.leaseAcks.get(id)));
+    return acked > 0 && acked !== Infinity && this.leaseClock - acked < this.leaseTicks;
   }
 
   private respondToReadIndex(req: Message, readIndex: number): void {
@@ -861,6 +923,7 @@ export class Raft {
   }
 
   private handleAppendEntries(m: Message): void {
+    this.armLeaseGuard();
     if (m.index < this.raftLog.committed) {
       this.send(makeMessage({ type: 'MsgAppResp', to: m.from, index: this.raftLog.committed }));
       return;
@@ -882,12 +945,19 @@ export class Raft {
 
   private handleHeartbeat(m: Message): void {
     this.raftLog.commitTo(m.commit);
-    this.send(makeMessage({ type: 'MsgHeartbeatResp', to: m.from, context: m.context }));
+    this.armLeaseGuard();
+    this.send(makeMessage({ type: 'MsgHeartbeatResp', to: m.from, context: m.context, index: m.index }));
+  }
+
+  /** In lease mode, a message from the leader re-arms the follower's refusal to vote. */
+  private armLeaseGuard(): void {
+    if (this.readOnlyOption === 'leaseBased') this.leaseGuardTicks = this.electionTimeout;
   }
 
   private handleSnapshot(m: Message): void {
     const s = m.snapshot;
     assert(s !== undefined, 'MsgSnap without snapshot');
+    this.armLeaseGuard();
     const { index, term } = s.metadata;
     if (this.restore(s)) {
       this.logger.info(`${this.id} [commit: ${this.raftLog.committed}] restored snapshot [index: ${index}, term: ${term}]`);

@@ -3,7 +3,7 @@
 // the order "persist, then send, then apply" and call advance(). See README.md.
 
 import { ConfChangeV2, encodeConfChange } from './confchange/types';
-import { assert, RaftError } from './errors';
+import { assert, ProposalDroppedError, RaftError } from './errors';
 import { Config, Raft } from './raft';
 import { ProgressState } from './tracker/progress';
 import {
@@ -115,7 +115,16 @@ export class RawNode {
     if (isResponseMessage(m.type) && !this.raft.trk.progress.has(m.from) && this.raft.state === 'leader') {
       return; // a response from a node that is not a member any more
     }
-    this.raft.step(m);
+    try {
+      this.raft.step(m);
+    } catch (e) {
+      // A request from the network that cannot be served (no leader, transfer, backpressure)
+      // is dropped silently: its sender learns by timing out. It may even carry our own id
+      // (we proposed it as a follower, and it was forwarded back to us), so Raft cannot
+      // tell it from a local call; the error is meant for local callers only.
+      if (e instanceof ProposalDroppedError) return;
+      throw e;
+    }
   }
 
   /**

@@ -9,10 +9,11 @@ import { Message } from './types';
 
 /**
  * - 'safe': every read index is confirmed by a heartbeat round to a quorum.
- * - 'leaseBased': the leader answers from its commit index without a round trip, relying on
- *   CheckQuorum: followers refuse votes for an election timeout after hearing from a leader,
- *   and a leader steps down after an election timeout without hearing from a quorum. Safe
- *   only if the leader's tick runs no slower than any follower's (bounded clock drift).
+ * - 'leaseBased': while its lease holds (Raft.leaseValid: a quorum acknowledged a heartbeat
+ *   sent less than leaseTicks ago, and no MsgTimeoutNow was sent this term), the leader
+ *   answers from its commit index without a round trip; otherwise as 'safe'. Safe only if
+ *   tick rates differ by at most Config.maxClockDrift and ticks track real time across
+ *   pauses (README).
  */
 export type ReadOnlyOption = 'safe' | 'leaseBased';
 

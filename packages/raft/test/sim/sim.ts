@@ -4,6 +4,20 @@
 // changes and leadership transfers, and a client workload on a key-value map. One seed
 // drives everything; the same seed replays the same run exactly.
 //
+// Time: one step is one unit of real time. Each node has its own clock rate (drift): it
+// ticks floor(accumulated rate) times per step. A paused process neither ticks, nor reads
+// messages (they queue), nor handles Ready; on resume it first catches up the ticks it
+// missed (as a driver that counts ticks from a monotonic clock does) unless
+// `catchUpTicks` is false.
+//
+// Beside random faults, a nemesis aims at the windows that matter (the paper's Figure 8):
+// it crashes or isolates a leader right after it sent new entries (so they reach a
+// minority), restarts crashed nodes soon (so old leaders with stale entries campaign
+// again), crashes a voter right after it granted a vote, and pauses leaders. Per seed, a
+// profile draws the message size (one entry per MsgApp in a third of the seeds, so that a
+// leader's quorum passes through old-term entries one at a time), the number of initial
+// voters (3 or 5), and whether reads use the leader lease.
+//
 // Checkers: at most one leader per term; log matching; leader completeness; identical
 // applied sequences; committed entries never lost; linearizability of the client history.
 
@@ -37,6 +51,28 @@ export interface SimOptions {
   confChangeRate?: number;
   transferRate?: number;
   clients?: number;
+  /** Per leader Ready that sends new entries: crash or isolate the leader right after. */
+  leaderFaultRate?: number;
+  /** Per granted vote: crash the voter right after it sent the vote (restart soon). */
+  voteCrashRate?: number;
+  /** Per step: pause a random node (a leader with probability 1/2) for up to pauseMaxTicks. */
+  pauseRate?: number;
+  pauseMaxTicks?: number;
+  /** Per node, a clock rate drawn in [1 - maxDrift, 1 + maxDrift]. */
+  maxDrift?: number;
+  /** On resume from a pause, tick the ticks missed before anything else. */
+  catchUpTicks?: boolean;
+  /** Reads use the leader lease (readOnlyOption 'leaseBased'); else drawn per seed. */
+  lease?: boolean;
+  /** The drift bound configured for the lease (Config.maxClockDrift). */
+  leaseDriftBound?: number;
+  /** Config.maxSizePerMsgBytes; else drawn per seed (1: one entry per MsgApp). */
+  maxSizePerMsgBytes?: number;
+  /** Snapshots travel in chunks of this many bytes, each of which may be dropped. */
+  snapshotChunkBytes?: number;
+  /** Per message: delayed by up to longDelayMaxTicks instead (a stale message arriving late). */
+  longDelayRate?: number;
+  longDelayMaxTicks?: number;
   /** Print a trace of events to stdout. */
   trace?: boolean;
 }
@@ -48,14 +84,22 @@ export interface SimResult {
   ops: number;
   crashes: number;
   confChanges: number;
+  pauses: number;
+  leaseReads: number;
+  /** The per-seed profile drawn from the seed. */
+  profile: string;
 }
+
+/** The defaults, shared by jest and scripts/sim.js, so that `--seed N` replays a jest failure. */
+export const DEFAULT_STEPS = 2000;
 
 export class SimFailure extends Error {
   constructor(
     readonly seed: number,
     message: string,
+    replayArgs = '',
   ) {
-    super(`seed ${seed}: ${message}\nreplay: node packages/raft/scripts/sim.js --seed ${seed} --trace`);
+    super(`seed ${seed}: ${message}\nreplay: node packages/raft/scripts/sim.js --seed ${seed}${replayArgs} --trace`);
     this.name = 'SimFailure';
   }
 }
@@ -77,6 +121,14 @@ interface SimNode {
   kv: Map<string, string>;
   appliedIndex: number;
   confState: ConfState;
+  /** Clock rate (ticks per step) and the fraction of a tick accumulated. */
+  rate: number;
+  phase: number;
+  /** Paused until this step (exclusive); ticks missed meanwhile. */
+  pausedUntil: number;
+  missedTicks: number;
+  /** A crashed node restarts at this step (0: by the random restart rate). */
+  restartAt: number;
 }
 
 interface InFlight {
@@ -93,6 +145,7 @@ interface Client {
 
 const ELECTION_TICKS = 10;
 const HEARTBEAT_TICKS = 2;
+const CLIENT_TIMEOUT_TICKS = 8 * ELECTION_TICKS;
 
 export class Simulation {
   readonly rng: () => number;
@@ -103,6 +156,8 @@ export class Simulation {
   seq = 0;
   /** Directed links that are cut: `${from}->${to}`. */
   cut = new Set<string>();
+  /** Snapshot transfers in flight: the MsgSnap is stepped when its last chunk arrives. */
+  snaps: { at: number; m: Message; ok: boolean }[] = [];
   /** term -> leader id. */
   leaders = new Map<number, number>();
   /** index -> the committed entry, as first applied anywhere. */
@@ -111,13 +166,18 @@ export class Simulation {
   history: Operation<KvInput, KvOutput>[] = [];
   clients: Client[] = [];
   nextOp = 1;
-  stats = { crashes: 0, confChanges: 0 };
+  stats = { crashes: 0, confChanges: 0, pauses: 0, leaseReads: 0 };
+  readonly profile: string;
 
   constructor(opts: SimOptions) {
+    this.rng = seededRandom(opts.seed);
+    // The profile is drawn first, from the seed, so that options given explicitly do not
+    // shift the rest of the run's randomness.
+    const p = { lease: this.rng() < 0.25, msg: [1, 256, 4096][Math.floor(this.rng() * 3)], voters: this.rng() < 0.3 ? 5 : 3 };
     this.o = {
-      steps: 3000,
+      steps: DEFAULT_STEPS,
       maxNodes: 5,
-      initialVoters: 3,
+      initialVoters: p.voters,
       dropRate: 0.05,
       dupRate: 0.02,
       maxDelayTicks: 3,
@@ -126,10 +186,22 @@ export class Simulation {
       confChangeRate: 0.003,
       transferRate: 0.002,
       clients: 3,
+      leaderFaultRate: 0.01,
+      voteCrashRate: 0.2,
+      pauseRate: 0.002,
+      pauseMaxTicks: 4 * ELECTION_TICKS,
+      maxDrift: 0.04,
+      catchUpTicks: true,
+      lease: p.lease,
+      leaseDriftBound: 0.05,
+      maxSizePerMsgBytes: p.msg,
+      snapshotChunkBytes: 64,
+      longDelayRate: 0.003,
+      longDelayMaxTicks: 5 * ELECTION_TICKS,
       trace: false,
       ...opts,
     };
-    this.rng = seededRandom(opts.seed);
+    this.profile = `voters=${this.o.initialVoters} msg=${this.o.maxSizePerMsgBytes} reads=${this.o.lease ? 'lease' : 'readindex'}`;
     const voters = Array.from({ length: this.o.initialVoters }, (_, i) => i + 1);
     for (let id = 1; id <= this.o.maxNodes; id++) {
       const storage = new MemoryStorage();
@@ -137,7 +209,20 @@ export class Simulation {
         storage.applySnapshot({ metadata: { index: 1, term: 1, confState: confStateOf(voters) }, data: enc.encode('[]') });
         storage.setHardState({ term: 1, vote: 0, commit: 1 });
       }
-      const n: SimNode = { id, storage, raw: undefined, kv: new Map(), appliedIndex: 0, confState: storage.initialState().confState };
+      const rate = 1 - this.o.maxDrift + 2 * this.o.maxDrift * this.rng();
+      const n: SimNode = {
+        id,
+        storage,
+        raw: undefined,
+        kv: new Map(),
+        appliedIndex: 0,
+        confState: storage.initialState().confState,
+        rate,
+        phase: this.rng(),
+        pausedUntil: 0,
+        missedTicks: 0,
+        restartAt: 0,
+      };
       this.nodes.push(n);
       this.start(n);
     }
@@ -157,7 +242,8 @@ export class Simulation {
   }
 
   private fail(msg: string): never {
-    throw new SimFailure(this.o.seed, `t=${this.now}: ${msg}`);
+    const extra = this.o.steps !== DEFAULT_STEPS ? ` --steps ${this.o.steps}` : '';
+    throw new SimFailure(this.o.seed, `t=${this.now}: ${msg} [${this.profile}]`, extra);
   }
 
   private start(n: SimNode): void {
@@ -166,6 +252,9 @@ export class Simulation {
     n.kv = new Map(snap.data.byteLength > 0 ? (JSON.parse(dec.decode(snap.data)) as [string, string][]) : []);
     n.appliedIndex = snap.metadata.index;
     n.confState = snap.metadata.confState;
+    n.pausedUntil = 0;
+    n.missedTicks = 0;
+    n.restartAt = 0;
     n.raw = new RawNode({
       id: n.id,
       electionTimeoutTicks: ELECTION_TICKS,
@@ -175,8 +264,10 @@ export class Simulation {
       preVote: true,
       checkQuorum: true,
       maxInflightMsgs: 16,
-      maxSizePerMsgBytes: 4096,
+      maxSizePerMsgBytes: this.o.maxSizePerMsgBytes,
       maxUncommittedEntriesSizeBytes: 1 << 20,
+      readOnlyOption: this.o.lease ? 'leaseBased' : 'safe',
+      maxClockDrift: this.o.leaseDriftBound,
     });
   }
 
@@ -186,6 +277,7 @@ export class Simulation {
     this.cut.clear();
     for (const n of this.nodes) if (!n.raw) this.start(n);
     for (let s = 0; s < 60 * ELECTION_TICKS; s++) this.step(false);
+    if (this.nodes.some((n) => this.paused(n))) this.fail('a node is still paused after quiescence');
     this.checkLogMatching();
     this.checkFinalStates();
     this.checkLinearizable();
@@ -197,13 +289,39 @@ export class Simulation {
       ops: this.history.length,
       crashes: this.stats.crashes,
       confChanges: this.stats.confChanges,
+      pauses: this.stats.pauses,
+      leaseReads: this.stats.leaseReads,
+      profile: this.profile,
     };
+  }
+
+  private paused(n: SimNode): boolean {
+    return n.raw !== undefined && this.now < n.pausedUntil;
+  }
+
+  /** Ticks a node as its own clock says; a paused node only counts what it misses. */
+  private tickNode(n: SimNode): void {
+    if (!n.raw) return;
+    n.phase += n.rate;
+    const ticks = Math.floor(n.phase);
+    n.phase -= ticks;
+    if (this.paused(n)) {
+      n.missedTicks += ticks;
+      return;
+    }
+    if (n.missedTicks > 0) {
+      const missed = n.missedTicks;
+      n.missedTicks = 0;
+      if (this.o.catchUpTicks) for (let i = 0; i < missed; i++) n.raw.tick();
+    }
+    for (let i = 0; i < ticks; i++) n.raw.tick();
   }
 
   private step(faults: boolean): void {
     this.now++;
     if (faults) this.injectFaults();
-    for (const n of this.nodes) n.raw?.tick();
+    for (const n of this.nodes) if (!n.raw && n.restartAt > 0 && this.now >= n.restartAt) this.restart(n);
+    for (const n of this.nodes) this.tickNode(n);
     this.clientsAct(faults);
     this.deliver();
     for (const n of this.nodes) this.handleReady(n, faults);
@@ -217,13 +335,9 @@ export class Simulation {
     const o = this.o;
     if (this.chance(o.crashRate)) {
       const n = this.nodes[this.int(this.nodes.length)];
-      if (n.raw) {
-        this.trace(`crash ${n.id}`);
-        n.raw = undefined;
-        this.stats.crashes++;
-      }
+      if (n.raw) this.crash(n, 'random', 0);
     }
-    for (const n of this.nodes) if (!n.raw && this.chance(0.02)) this.restart(n);
+    for (const n of this.nodes) if (!n.raw && n.restartAt === 0 && this.chance(0.02)) this.restart(n);
     if (this.chance(o.partitionRate)) {
       const a = 1 + this.int(this.nodes.length);
       const b = 1 + this.int(this.nodes.length);
@@ -237,7 +351,16 @@ export class Simulation {
       this.trace('heal');
       this.cut.clear();
     }
-    const leader = this.nodes.find((n) => n.raw?.isLeader);
+    const leader = this.nodes.find((n) => n.raw?.isLeader && !this.paused(n));
+    if (this.chance(o.pauseRate)) {
+      const n = leader && this.chance(0.5) ? leader : this.nodes[this.int(this.nodes.length)];
+      if (n.raw && !this.paused(n)) {
+        const ticks = 1 + this.int(o.pauseMaxTicks);
+        n.pausedUntil = this.now + ticks;
+        this.stats.pauses++;
+        this.trace(`pause ${n.id} for ${ticks}`);
+      }
+    }
     if (leader && this.chance(o.confChangeRate)) this.randomConfChange(leader);
     if (leader && this.chance(o.transferRate)) {
       const voters = leader.raw!.raft.trk.config.voters.incoming.sorted();
@@ -251,6 +374,25 @@ export class Simulation {
   private restart(n: SimNode): void {
     this.trace(`restart ${n.id}`);
     this.start(n);
+  }
+
+  /** Crashes a node; it restarts after `restartIn` steps (0: at the random restart rate). */
+  private crash(n: SimNode, why: string, restartIn: number): void {
+    this.trace(`crash ${n.id} (${why})`);
+    n.raw = undefined;
+    n.pausedUntil = 0;
+    n.restartAt = restartIn > 0 ? this.now + restartIn : 0;
+    this.stats.crashes++;
+  }
+
+  /** Cuts every link of a node, both ways. */
+  private isolate(n: SimNode): void {
+    this.trace(`isolate ${n.id}`);
+    for (const m of this.nodes) {
+      if (m.id === n.id) continue;
+      this.cut.add(`${n.id}->${m.id}`);
+      this.cut.add(`${m.id}->${n.id}`);
+    }
   }
 
   private randomConfChange(leader: SimNode): void {
@@ -292,22 +434,59 @@ export class Simulation {
   // ---- network ----
 
   private send(m: Message, faults: boolean): void {
+    if (m.type === 'MsgSnap') return this.sendSnapshot(m, faults);
     if (faults && this.chance(this.o.dropRate)) return;
     const copies = faults && this.chance(this.o.dupRate) ? 2 : 1;
     for (let i = 0; i < copies; i++) {
-      const delay = faults ? this.int(this.o.maxDelayTicks + 1) : this.int(2);
+      const delay = !faults ? this.int(2) : this.chance(this.o.longDelayRate) ? this.int(this.o.longDelayMaxTicks + 1) : this.int(this.o.maxDelayTicks + 1);
       this.net.push({ at: this.now + delay, seq: this.seq++, m });
     }
   }
 
+  /**
+   * The transport's snapshot stream: the snapshot goes in chunks, each of which may be lost
+   * or cut; the receiver steps the MsgSnap once the last chunk arrived, and the sender is
+   * told the outcome (reportSnapshot), as a real transport does.
+   */
+  private sendSnapshot(m: Message, faults: boolean): void {
+    const chunks = Math.max(1, Math.ceil(m.snapshot!.data.byteLength / this.o.snapshotChunkBytes));
+    let at = this.now;
+    let ok = true;
+    for (let i = 0; i < chunks; i++) {
+      at += faults ? this.int(this.o.maxDelayTicks + 1) : this.int(2);
+      if (faults && this.chance(this.o.dropRate)) ok = false;
+    }
+    this.snaps.push({ at, m, ok });
+  }
+
+  private deliverSnapshots(): void {
+    const due = this.snaps.filter((s) => s.at <= this.now);
+    if (due.length === 0) return;
+    this.snaps = this.snaps.filter((s) => s.at > this.now);
+    for (const { m, ok } of due) {
+      const to = this.nodes[m.to - 1];
+      const from = this.nodes[m.from - 1];
+      const delivered = ok && to.raw !== undefined && !this.paused(to) && !this.cut.has(`${m.from}->${m.to}`);
+      if (delivered) to.raw!.step({ ...m, entries: [] });
+      if (from.raw && !this.paused(from)) from.raw.reportSnapshot(m.to, delivered);
+    }
+  }
+
   private deliver(): void {
+    this.deliverSnapshots();
     const due = this.net.filter((f) => f.at <= this.now);
     if (due.length === 0) return;
     this.net = this.net.filter((f) => f.at > this.now);
     due.sort((a, b) => a.at - b.at || a.seq - b.seq);
-    for (const { m } of due) {
+    for (const f of due) {
+      const m = f.m;
       const to = this.nodes[m.to - 1];
       if (!to?.raw || this.cut.has(`${m.from}->${m.to}`)) continue;
+      if (this.paused(to)) {
+        // A paused process reads its socket when it resumes, over a few turns of its loop.
+        this.net.push({ at: to.pausedUntil + this.int(4), seq: f.seq, m });
+        continue;
+      }
       // Messages are shared objects: deliver a copy so no node can alter another's.
       to.raw.step({ ...m, entries: m.entries.slice() });
     }
@@ -317,17 +496,17 @@ export class Simulation {
 
   private handleReady(n: SimNode, faults: boolean): void {
     const raw = n.raw;
-    if (!raw || !raw.hasReady()) return;
+    if (!raw || this.paused(n) || !raw.hasReady()) return;
     const rd = raw.ready();
     if (faults && this.chance(0.002)) {
       // Crash before the write reached the disk: the whole Ready is lost.
-      this.trace(`crash ${n.id} before persisting`);
-      n.raw = undefined;
-      this.stats.crashes++;
+      this.crash(n, 'before persisting', 0);
       return;
     }
     this.persist(n, rd);
+    if (faults && this.nemesisMidSend(n, rd)) return;
     for (const m of rd.messages) this.send(m, faults);
+    if (faults && this.nemesisAfterSend(n, rd)) return;
     if (rd.snapshot) {
       n.kv = new Map(JSON.parse(dec.decode(rd.snapshot.data)) as [string, string][]);
       n.appliedIndex = rd.snapshot.metadata.index;
@@ -336,6 +515,45 @@ export class Simulation {
     for (const e of rd.committedEntries) this.apply(n, e);
     for (const rs of rd.readStates) this.onReadState(n, dec.decode(rs.requestCtx), rs.index);
     raw.advance();
+  }
+
+  /**
+   * A leader crashes while sending its first Ready (its empty entry) or one with new
+   * entries: only some of the messages leave, so its entries reach a minority; it restarts
+   * soon and may campaign again with them (the paper's Figure 8). Returns true if it crashed.
+   */
+  private nemesisMidSend(n: SimNode, rd: Ready): boolean {
+    const raw = n.raw!;
+    if (!raw.isLeader) return false;
+    const newLeader = rd.softState?.raftState === 'leader';
+    const p = newLeader ? this.o.leaderFaultRate * 10 : this.o.leaderFaultRate;
+    if (!rd.messages.some((m) => m.type === 'MsgApp' && m.entries.length > 0) || !this.chance(p)) return false;
+    for (const m of rd.messages) if (this.chance(0.4)) this.send(m, true);
+    this.crash(n, newLeader ? 'new leader while sending' : 'leader while sending entries', 1 + this.int(3 * ELECTION_TICKS));
+    return true;
+  }
+
+  /**
+   * Faults aimed at the windows that matter, right after a Ready's messages left: a leader
+   * that just sent new entries crashes (restarting soon, to campaign again with them) or is
+   * isolated; a voter that just granted a vote crashes and restarts at once (a lost vote
+   * would let it vote again in the same term). Returns true if the node crashed.
+   */
+  private nemesisAfterSend(n: SimNode, rd: Ready): boolean {
+    const raw = n.raw!;
+    if (raw.isLeader && rd.messages.some((m) => m.type === 'MsgApp' && m.entries.length > 0) && this.chance(this.o.leaderFaultRate)) {
+      if (this.chance(0.7)) {
+        this.crash(n, 'leader after sending entries', 1 + this.int(3 * ELECTION_TICKS));
+        return true;
+      }
+      this.isolate(n);
+      return false;
+    }
+    if (rd.messages.some((m) => m.type === 'MsgVoteResp' && !m.reject) && this.chance(this.o.voteCrashRate)) {
+      this.crash(n, 'after granting a vote', 1);
+      return true;
+    }
+    return false;
   }
 
   private persist(n: SimNode, rd: Ready): void {
@@ -352,6 +570,7 @@ export class Simulation {
     if (prev === undefined) {
       this.committed.set(e.index, { term: e.term, data });
       this.maxCommitted = Math.max(this.maxCommitted, e.index);
+      this.checkCommitSafe(n, e);
     } else if (prev.term !== e.term || prev.data !== data) {
       this.fail(`node ${n.id} applied ${describeEntry(e)} but ${prev.term}/${e.index} ${prev.data} was committed`);
     }
@@ -361,12 +580,18 @@ export class Simulation {
     }
     if (e.data.byteLength === 0) return;
     const cmd = JSON.parse(data) as Command;
+    // Client sessions (thesis §6.3): a command applied twice (a duplicated forwarded MsgProp
+    // is appended twice) takes effect once. The table is part of the state (and snapshots).
+    const session = `#client${cmd.client}`;
+    if (Number(n.kv.get(session) ?? 0) >= cmd.op) return;
+    n.kv.set(session, String(cmd.op));
     n.kv.set(cmd.key, cmd.value);
     for (const c of this.clients) {
       const p = c.pending;
       if (p && c.node === n.id && p.op.input.kind === 'put' && p.opId === cmd.op) {
         p.op.output = null;
         p.op.return = this.now;
+        this.trace(`client ${c.id} wrote ${cmd.key}=${cmd.value} at ${e.term}/${e.index} (applied on ${n.id})`);
         c.pending = undefined;
       }
     }
@@ -389,11 +614,14 @@ export class Simulation {
         continue;
       }
       if (!this.chance(faults ? 0.2 : 0.05)) continue;
+      // Clients spread over the nodes (and so talk to deposed leaders too).
+      if (this.chance(0.3)) c.node = 1 + this.int(this.nodes.length);
       const n = this.nodes[c.node - 1];
       if (!n.raw) {
         c.node = 1 + this.int(this.nodes.length);
         continue;
       }
+      if (this.paused(n)) continue; // its socket is not read: the client waits
       const key = `k${this.int(3)}`;
       const opId = this.nextOp++;
       if (this.chance(0.5)) {
@@ -408,11 +636,12 @@ export class Simulation {
           continue;
         }
         this.history.push(op);
-        c.pending = { op, opId, deadline: this.now + 20 * ELECTION_TICKS };
+        c.pending = { op, opId, deadline: this.now + CLIENT_TIMEOUT_TICKS };
       } else {
         const op: Operation<KvInput, KvOutput> = { clientId: c.id, input: { kind: 'get', key }, output: undefined, call: this.now, return: Infinity };
         const ctx = `r${opId}`;
         try {
+          if (this.o.lease && n.raw.isLeader && n.raw.raft.leaseValid()) this.stats.leaseReads++;
           n.raw.readIndex(enc.encode(ctx));
         } catch (e) {
           if (!(e instanceof ProposalDroppedError)) throw e;
@@ -420,7 +649,7 @@ export class Simulation {
           continue;
         }
         this.history.push(op);
-        c.pending = { op, opId, ctx, deadline: this.now + 20 * ELECTION_TICKS };
+        c.pending = { op, opId, ctx, deadline: this.now + CLIENT_TIMEOUT_TICKS };
       }
     }
   }
@@ -434,11 +663,12 @@ export class Simulation {
   private maybeFinishRead(c: Client): void {
     const p = c.pending!;
     const n = this.nodes[c.node - 1];
-    if (!n.raw) return; // the node crashed: the read times out
+    if (!n.raw || this.paused(n)) return; // crashed: the read times out; paused: it waits
     if (n.appliedIndex < p.readIndex!) return;
     if (p.op.input.kind !== 'get') return;
     p.op.output = n.kv.get(p.op.input.key) ?? null;
     p.op.return = this.now;
+    this.trace(`client ${c.id} read ${p.op.input.key}=${p.op.output} on ${n.id} (read index ${p.readIndex}, applied ${n.appliedIndex}, ${n.raw.raft.state} term ${n.raw.raft.term})`);
     c.pending = undefined;
   }
 
@@ -457,6 +687,54 @@ export class Simulation {
         this.fail(`two leaders in term ${r.term}: ${prev} and ${n.id}`);
       }
     }
+  }
+
+  /**
+   * Leader completeness, checked when an entry is first applied, before anything can go
+   * wrong: no voter that lacks the entry could win an election, i.e. the voters that would
+   * find its log up to date (§5.4.1; by their log in memory or on disk) are no quorum of the
+   * applying node's configuration. Raft guarantees this for a committed entry (the quorum
+   * that holds it intersects every electing quorum); committing an entry that is merely on
+   * a quorum (the paper's Figure 8) does not.
+   */
+  private checkCommitSafe(n: SimNode, e: Entry): void {
+    const cfg = n.raw!.raft.trk.config;
+    const logs = this.nodes.map((x) => ({ id: x.id, views: this.logViews(x) }));
+    for (const x of logs) {
+      if (!cfg.voters.has(x.id)) continue;
+      for (const xv of x.views) {
+        const t = xv.term(e.index);
+        if (t === undefined || t === e.term) continue; // holds the entry (or compacted it)
+        const votes = new Map<number, boolean>();
+        for (const y of logs) {
+          if (!cfg.voters.has(y.id)) continue;
+          const grant = y.views.some((yv) => xv.lastTerm > yv.lastTerm || (xv.lastTerm === yv.lastTerm && xv.lastIndex >= yv.lastIndex));
+          votes.set(y.id, grant);
+        }
+        if (cfg.voters.voteResult(votes) === 'won') {
+          this.fail(`entry ${e.term}/${e.index} applied on ${n.id}, but ${x.id} (last ${xv.lastTerm}/${xv.lastIndex}) lacks it and could be elected by ${[...votes].filter(([, v]) => v).map(([id]) => id).join(',')}`);
+        }
+      }
+    }
+  }
+
+  /** A node's log as it would campaign or vote with it: in memory, and (if different) on disk. */
+  private logViews(x: SimNode): { lastIndex: number; lastTerm: number; term(i: number): number | undefined }[] {
+    const disk = x.storage;
+    const diskView = {
+      lastIndex: disk.lastIndex(),
+      lastTerm: disk.term(disk.lastIndex()),
+      // Compacted entries were applied, so held: report them as matching.
+      term: (i: number) => (i < disk.firstIndex() - 1 ? undefined : i <= disk.lastIndex() ? disk.term(i) : -1),
+    };
+    if (!x.raw) return [diskView];
+    const log = x.raw.raft.raftLog;
+    const memView = {
+      lastIndex: log.lastIndex(),
+      lastTerm: log.lastTerm(),
+      term: (i: number) => (i < log.firstIndex() - 1 ? undefined : i <= log.lastIndex() ? log.zeroTermOnOutOfBounds(i) : -1),
+    };
+    return [memView, diskView];
   }
 
   /** A new leader's log holds every entry committed so far (§5.4). */
