@@ -4,6 +4,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runServer } from './server';
+import { runWalCheck, runWalRepair } from './wal';
 
 void yargs(hideBin(process.argv))
   .scriptName('keel')
@@ -24,6 +25,20 @@ void yargs(hideBin(process.argv))
     async (argv) => {
       await runServer(argv as unknown as Record<string, unknown>);
     },
+  )
+  .command('wal <action>', 'Check or repair a node\'s write-ahead log and snapshots', (y) =>
+    y
+      .command('check', 'Report what the log and snapshots hold, and any damage (exit 1 if damaged)', (yy) =>
+        yy.option('dir', { type: 'string', demandOption: true, describe: 'the node\'s data directory' }).option('json', { type: 'boolean' }),
+        async () => {
+          process.exitCode = await runWalCheck(process.argv.slice(3));
+        })
+      .command('repair', 'Truncate a damaged tail (after confirmation), never touching anything valid', (yy) =>
+        yy.option('dir', { type: 'string', demandOption: true, describe: 'the node\'s data directory' }).option('yes', { type: 'boolean', describe: 'do not ask' }),
+        async () => {
+          process.exitCode = await runWalRepair(process.argv.slice(3));
+        })
+      .demandCommand(1),
   )
   .demandCommand(1, 'Name a command: keel server --help')
   .strict()
