@@ -111,16 +111,21 @@ export class CommandTable {
   resolve(argv: string[]): CommandSpec | string {
     const spec = this.lookup(argv[0]!);
     if (spec === undefined) {
+      // Redis formats these with C's %.*s: each argument ends at its first NUL byte.
+      const cstr = (s: string) => (s.includes('\0') ? s.slice(0, s.indexOf('\0')) : s);
       let args = '';
-      for (let i = 1; i < argv.length && args.length < 128; i++) args += `'${argv[i]!.slice(0, 128 - args.length)}' `;
-      return `ERR unknown command '${argv[0]!.slice(0, 128)}', with args beginning with: ${args}`;
+      for (let i = 1; i < argv.length && args.length < 128; i++) args += `'${cstr(argv[i]!).slice(0, 128 - args.length)}' `;
+      return `ERR unknown command '${cstr(argv[0]!).slice(0, 128)}', with args beginning with: ${args}`;
     }
     if (spec.subcommands === undefined) return spec;
     if (argv.length === 1 && spec.handler !== undefined) return spec;
     if (argv.length === 1) return `ERR wrong number of arguments for '${spec.name}' command`;
     const subName = `${spec.name}|${argv[1]!.toLowerCase()}`;
     const sub = spec.subcommands.find((x) => x.name === subName);
-    if (sub === undefined) return `ERR unknown subcommand '${argv[1]!.slice(0, 128)}'. Try ${spec.name.toUpperCase()} HELP.`;
+    if (sub === undefined) {
+      const name = argv[1]!.includes('\0') ? argv[1]!.slice(0, argv[1]!.indexOf('\0')) : argv[1]!;
+      return `ERR unknown subcommand '${name.slice(0, 128)}'. Try ${spec.name.toUpperCase()} HELP.`;
+    }
     return sub;
   }
 

@@ -16,6 +16,14 @@ export class DictEntry<V> {
 
 type Table<V> = Array<DictEntry<V> | null>;
 
+/** A table's shape and key order (see Dict.captureLayout). */
+export interface DictLayout {
+  t0Size: number;
+  t1Size: number;
+  rehashIdx: number;
+  keys: string[];
+}
+
 const INITIAL_SIZE = 4;
 const REHASH_STEP_BUCKETS = 16;
 const MAX_EMPTY_VISITS = REHASH_STEP_BUCKETS * 10;
@@ -136,6 +144,48 @@ export class Dict<V> {
     this.t1 = null;
     this.used0 = this.used1 = 0;
     this.rehashIdx = -1;
+  }
+
+  /**
+   * The table's shape and its keys in iteration order: with these, restore() rebuilds a table
+   * that iterates, scans and draws random entries exactly as this one does.
+   */
+  captureLayout(): DictLayout {
+    const keys: string[] = new Array<string>(this.size);
+    let n = 0;
+    for (const t of this.t1 === null ? [this.t0] : [this.t0, this.t1]) {
+      for (let i = 0; i < t.length; i++) {
+        for (let e = t[i] ?? null; e !== null; e = e.next) keys[n++] = e.key;
+      }
+    }
+    return { t0Size: this.t0.length, t1Size: this.t1 === null ? 0 : this.t1.length, rehashIdx: this.rehashIdx, keys };
+  }
+
+  /** Rebuilds a table from a layout and the value of each key (in layout order). */
+  static restore<V>(layout: Omit<DictLayout, 'keys'>, keys: string[], values: V[]): Dict<V> {
+    const d = new Dict<V>();
+    d.t0 = newTable(layout.t0Size);
+    d.t1 = layout.t1Size === 0 ? null : newTable(layout.t1Size);
+    d.rehashIdx = layout.rehashIdx;
+    const tails0: Array<DictEntry<V> | null> = new Array<DictEntry<V> | null>(layout.t0Size).fill(null);
+    const tails1: Array<DictEntry<V> | null> = d.t1 === null ? [] : new Array<DictEntry<V> | null>(layout.t1Size).fill(null);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const h = hashString(key);
+      // A key sits in t0 unless the rehash already moved its bucket.
+      const b0 = h & (d.t0.length - 1);
+      const inT0 = d.t1 === null || b0 >= d.rehashIdx;
+      const t = inT0 ? d.t0 : d.t1!;
+      const tails = inT0 ? tails0 : tails1;
+      const b = inT0 ? b0 : h & (d.t1!.length - 1);
+      const e = new DictEntry(key, values[i]!, null);
+      if (tails[b] === null) t[b] = e;
+      else tails[b]!.next = e;
+      tails[b] = e;
+      if (inT0) d.used0++;
+      else d.used1++;
+    }
+    return d;
   }
 
   /** Every entry, in bucket order. The table must not be modified during the iteration. */

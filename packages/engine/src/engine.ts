@@ -8,6 +8,7 @@
 // op's log entry commits, on every replica, with the entry's time and seed.
 
 import { ReplyWriter } from '@keel/resp';
+import { registerCollectionCodecs } from './types/collections-snapshot';
 import { BlockRequest, Call, ClientView, CommandSpec, CommandTable } from './command';
 import { CommandError, errArity } from './errors';
 import { Db, EncodingConfig, ModificationLog } from './keyspace';
@@ -68,6 +69,7 @@ export class Engine {
   /** The config object is used as given (not copied), so its owner can change it at runtime. */
   constructor(specs: CommandSpec[], config: EngineConfig = { ...defaultEngineConfig }) {
     this.config = config;
+    registerCollectionCodecs();
     for (let i = 0; i < DATABASES; i++) this.dbs.push(new Db(i));
     this.commands.add(specs);
   }

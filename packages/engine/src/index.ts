@@ -7,3 +7,5 @@ export * from './util/numbers';
 export * from './util/random';
 export * from './util/glob';
 export { engineCommands } from './commands';
+export * from './snapshot/codec';
+export * from './snapshot/snapshot';

@@ -5,7 +5,7 @@
 // every replica, but it is removed only by a write (a command that touches it, or the
 // leader's active-expiry deletion) so that removal goes through the log.
 
-import { Dict, DictEntry } from './dict';
+import { Dict } from './dict';
 
 /** A value of any type. Strings are binary strings (one char per byte); other types are objects. */
 export type Value = string | TypedValue;
@@ -35,10 +35,21 @@ export function typeName(v: Value): string {
   return typeof v === 'string' ? 'string' : v.type;
 }
 
+/**
+ * Told before a key changes (a snapshot in progress keeps the key's old value: copy-on-write).
+ * Every change to a database goes through the Db methods below, so none escapes it.
+ */
+export interface SnapshotObserver {
+  beforeWrite(db: Db, key: string): void;
+  /** Before FLUSHDB/FLUSHALL replaces the tables: the observer may keep the old ones. */
+  beforeClear(db: Db): void;
+}
+
 export class Db {
-  readonly dict = new Dict<Value>();
+  dict = new Dict<Value>();
   /** Absolute expiry times in ms since the epoch, only for keys that have one. */
-  readonly expires = new Map<string, number>();
+  expires = new Map<string, number>();
+  observer: SnapshotObserver | null = null;
 
   /** Keys this database deleted because a write found them expired (INFO's expired_keys). */
   expiredOnWrite = 0;
@@ -69,6 +80,7 @@ export class Db {
    * does. Only call this from the apply path (a write whose time is the entry's time).
    */
   getForWrite(key: string, nowMs: number): Value | undefined {
+    if (this.observer !== null) this.observer.beforeWrite(this, key);
     const v = this.dict.get(key);
     if (v === undefined) return undefined;
     if (this.expires.size !== 0 && this.isExpired(key, nowMs)) {
@@ -82,16 +94,13 @@ export class Db {
 
   /** Sets a value, keeping or clearing the key's expiry. */
   set(key: string, value: Value, keepTtl = false): void {
+    if (this.observer !== null) this.observer.beforeWrite(this, key);
     this.dict.set(key, value);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
   }
 
-  /** Replaces the value of a key that exists (keeps its expiry), e.g. after APPEND. */
-  replace(entry: DictEntry<Value>, value: Value): void {
-    entry.value = value;
-  }
-
   delete(key: string): boolean {
+    if (this.observer !== null) this.observer.beforeWrite(this, key);
     if (!this.dict.delete(key)) return false;
     if (this.expires.size !== 0) this.expires.delete(key);
     return true;
@@ -102,16 +111,26 @@ export class Db {
   }
 
   setExpire(key: string, atMs: number): void {
+    if (this.observer !== null) this.observer.beforeWrite(this, key);
     this.expires.set(key, atMs);
   }
 
   persist(key: string): boolean {
+    if (this.observer !== null) this.observer.beforeWrite(this, key);
     return this.expires.delete(key);
   }
 
+  /** Empties the database: new tables, so a snapshot in progress can keep reading the old ones. */
   clear(): void {
-    this.dict.clear();
-    this.expires.clear();
+    if (this.observer !== null) this.observer.beforeClear(this);
+    this.dict = new Dict<Value>();
+    this.expires = new Map<string, number>();
+  }
+
+  /** Installs restored tables (snapshot loading). */
+  restore(dict: Dict<Value>, expires: Map<string, number>): void {
+    this.dict = dict;
+    this.expires = expires;
   }
 }
 
@@ -165,6 +184,33 @@ export class ModificationLog {
 
   flushed(db: number): void {
     this.flushSeq[db] = this.seq;
+  }
+
+  /** The whole state, for a snapshot: the remembered modifications oldest first. */
+  exportState(): { seq: number; forgottenSeq: number; flushSeq: number[]; entries: Array<{ db: number; key: string; seq: number }> } {
+    const entries: Array<{ db: number; key: string; seq: number }> = [];
+    const n = this.ringFull ? MODLOG_KEYS_MAX : this.ringNext;
+    const start = this.ringFull ? this.ringNext : 0;
+    for (let k = 0; k < n; k++) {
+      const i = (start + k) % MODLOG_KEYS_MAX;
+      entries.push({ db: this.ringDbs[i]!, key: this.ringKeys[i]!, seq: this.ringSeqs[i]! });
+    }
+    return { seq: this.seq, forgottenSeq: this.forgottenSeq, flushSeq: this.flushSeq.slice(), entries };
+  }
+
+  /** Replaces the state with an exported one: the same verdicts follow. */
+  importState(st: ReturnType<ModificationLog['exportState']>): void {
+    for (const m of this.lastMod) m.clear();
+    this.ringNext = 0;
+    this.ringFull = false;
+    this.forgottenSeq = 0;
+    for (const e of st.entries) {
+      this.seq = e.seq;
+      this.touch(e.db, e.key);
+    }
+    this.seq = st.seq;
+    this.forgottenSeq = st.forgottenSeq;
+    for (let i = 0; i < this.flushSeq.length; i++) this.flushSeq[i] = st.flushSeq[i] ?? 0;
   }
 
   /** True if the key may have changed after `since`. */

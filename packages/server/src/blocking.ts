@@ -7,6 +7,8 @@
 import type { BlockRequest, WriteOp } from '@keel/engine';
 import type { Client } from './client';
 
+const TIMER_STEP_MS = 2 ** 30;
+
 interface Blocked {
   op: WriteOp;
   req: BlockRequest;
@@ -31,9 +33,7 @@ export class BlockedClients {
   block(client: Client, op: WriteOp, req: BlockRequest, firstDeadlineMs?: number): void {
     const deadline = firstDeadlineMs ?? req.deadlineMs;
     const entry: Blocked = { op, req: { ...req, deadlineMs: deadline }, timer: null };
-    if (deadline !== 0) {
-      entry.timer = setTimeout(() => this.unblock(client, 'timeout'), Math.max(0, deadline - Date.now()));
-    }
+    if (deadline !== 0) this.arm(client, entry, deadline);
     this.blocked.set(client, entry);
     for (const key of req.keys) {
       const k = `${req.db}\x00${key}`;
@@ -42,6 +42,16 @@ export class BlockedClients {
       list.push(client);
     }
     client.waiting = true;
+  }
+
+  /** Node's timers fire at once past 2^31 ms (24.8 days): long timeouts are re-armed in steps. */
+  private arm(client: Client, entry: Blocked, deadline: number): void {
+    const left = deadline - Date.now();
+    entry.timer = setTimeout(() => {
+      if (this.blocked.get(client) !== entry) return;
+      if (Date.now() >= deadline) this.unblock(client, 'timeout');
+      else this.arm(client, entry, deadline);
+    }, Math.min(Math.max(0, left), TIMER_STEP_MS));
   }
 
   /** Wakes the clients waiting on keys a write made ready, in the order they blocked. */

@@ -411,3 +411,16 @@ describe('transactions with container commands', () => {
     expect(await call(c, 'EXEC')).toBe(`*3\r\n+OK\r\n:${id}\r\n*2\r\n$10\r\nmaxclients\r\n$3\r\n500\r\n`);
   });
 });
+
+describe('blocking timeouts', () => {
+  test('a timeout longer than Node timers allow (24.8 days) does not fire early', async () => {
+    const { port } = await start();
+    const c = await connect(port);
+    c.write(['BLPOP', 'never', '3000000']);
+    await sleep(300);
+    expect(c.buffered()).toBe(0);
+    const d = await connect(port);
+    expect(await call(d, 'RPUSH', 'never', 'x')).toBe(':1\r\n');
+    expect(String(await c.readFrame())).toBe('*2\r\n$5\r\nnever\r\n$1\r\nx\r\n');
+  });
+});

@@ -16,6 +16,7 @@ import { INT64_MAX, INT64_MIN, parseInt64, smallIntArg } from '../util/numbers';
 
 export const ERR_SAME_OBJECT = 'ERR source and destination objects are the same';
 export const ERR_INVALID_CURSOR = 'ERR invalid cursor';
+const ERR_INT_RANGE = 'ERR value is out of range, value must between -2147483648 and 2147483647';
 const ERR_LFU_NOT_SELECTED =
   'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
 
@@ -44,14 +45,16 @@ function lookupRead(c: Call, key: string, db: Db = c.db): Value | undefined {
 /** Parses a database index as Redis's getIntFromObjectOrReply then selectDb do. */
 function dbArg(c: Call, s: string): Db {
   const v = parseInt64(s);
-  if (v === null || typeof v === 'bigint' || v > 2147483647 || v < -2147483648) throw new CommandError(ERR_NOT_INTEGER);
+  if (v === null) throw new CommandError(ERR_NOT_INTEGER);
+  if (typeof v === 'bigint' || v > 2147483647 || v < -2147483648) throw new CommandError(ERR_INT_RANGE);
   if (v < 0 || v >= DATABASES) throw new CommandError(ERR_DB_INDEX);
   return c.engine.db(v);
 }
 
 /** An integer reply for a value that may be beyond 2^53 (far-future expiry times). */
 function replyInt(c: Call, n: number): void {
-  c.out.integer(Number.isSafeInteger(n) ? n : BigInt(Math.trunc(n)));
+  if (Number.isSafeInteger(n)) c.out.integer(n);
+  else c.out.integer(n >= 2 ** 63 ? INT64_MAX : BigInt(Math.trunc(n)));
 }
 
 /** A key was added: a client blocked on it may be served (lists, sorted sets, streams). */
@@ -390,7 +393,7 @@ function replyHelp(c: Call, lines: string[]): void {
   c.out.simple(`${c.argv[0]!.toUpperCase()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`);
   for (const l of lines) c.out.simple(l);
   c.out.simple('HELP');
-  c.out.simple('    Print this help.');
+  c.out.simple('    Prints this help.');
 }
 
 function objectHelpCommand(c: Call): void {
@@ -451,6 +454,19 @@ function parseExpireFlags(c: Call): number {
   return flags;
 }
 
+/** Whether NX XX GT LT allow replacing the expiry `at` (undefined: none) by `when`. */
+function expireAllowed(flags: number, at: number | undefined, when: bigint): boolean {
+  if (at === undefined) {
+    // No expiry counts as an infinite one: GT never beats it, LT always does.
+    return !(flags & (ExpireFlag.XX | ExpireFlag.GT));
+  }
+  const current = BigInt(Math.trunc(at));
+  if (flags & ExpireFlag.NX) return false;
+  if (flags & ExpireFlag.GT && when <= current) return false;
+  if (flags & ExpireFlag.LT && when >= current) return false;
+  return true;
+}
+
 const MS_LIMIT_HI = INT64_MAX / 1000n;
 const MS_LIMIT_LO = INT64_MIN / 1000n;
 
@@ -478,15 +494,9 @@ function expireGeneric(c: Call, name: string, relative: boolean, seconds: boolea
     c.out.integer(0);
     return;
   }
-  if (flags !== 0) {
-    const at = db.expireAt(key);
-    const current = at === undefined ? -1n : BigInt(Math.trunc(at));
-    const none = at === undefined;
-    if (flags & ExpireFlag.NX && !none) return c.out.integer(0);
-    if (flags & ExpireFlag.XX && none) return c.out.integer(0);
-    // No expiry counts as an infinite one: GT never beats it, LT always does.
-    if (flags & ExpireFlag.GT && (none || when <= current)) return c.out.integer(0);
-    if (flags & ExpireFlag.LT && !none && when >= current) return c.out.integer(0);
+  if (flags !== 0 && !expireAllowed(flags, db.expireAt(key), when)) {
+    c.out.integer(0);
+    return;
   }
   if (when <= BigInt(c.nowMs)) {
     db.delete(key);

@@ -28,10 +28,6 @@ export function ldFromInt(n: number | bigint): LongDouble {
   return round(b < 0n, b < 0n ? -b : b, 0, false);
 }
 
-export function isFinite(v: LongDouble): boolean {
-  return v.kind === 'finite';
-}
-
 function bitLength(n: bigint): number {
   return n === 0n ? 0 : n.toString(2).length;
 }

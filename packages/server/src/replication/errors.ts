@@ -1,0 +1,36 @@
+// The replies of the replicated paths when a command was not executed, or may not have been.
+// The first word is the code clients branch on (docs/guarantees.md lists them):
+//
+//   not executed, never will be (safe to retry):
+//     TRYAGAIN  no leader known, the proposal was refused, or leadership changed before commit
+//     READONLY  a write sent to a follower (Redis's replica error; the leader is named)
+//     NOQUORUM  this node sees no quorum of the shard's voters; the write was not proposed
+//   outcome unknown (NOT safe to retry blindly):
+//     UNKNOWN   the write was proposed, then not known to be committed within the commit timeout
+
+import type { NodeId } from '@keel/raft';
+
+export const ERR_NO_LEADER = 'TRYAGAIN No leader for this shard right now (an election is in progress); the command was not executed';
+
+export function errNotLeader(leader: NodeId, address: string | undefined): string {
+  const where = address !== undefined ? ` (${address})` : '';
+  return `READONLY You can't write against a read only replica. The leader is node ${leader}${where}; the write was not executed`;
+}
+
+export const ERR_NO_QUORUM = "NOQUORUM No quorum of this shard's voters is reachable; the write was not executed";
+
+export function errDropped(reason: string): string {
+  return `TRYAGAIN The leader refused the write (${reason}); it was not executed`;
+}
+
+export const ERR_OVERWRITTEN = 'TRYAGAIN Leadership changed before the write was committed; it was not executed';
+
+export function errUnknown(index: number, term: number, why: string): string {
+  return `UNKNOWN The write was proposed (index ${index}, term ${term}) but ${why}; it may or may not have been executed`;
+}
+
+export function errReadTimeout(ms: number): string {
+  return `TRYAGAIN The read could not be confirmed by a quorum within ${ms} ms; it was not executed`;
+}
+
+export const ERR_READ_LEADER_CHANGED = 'TRYAGAIN Leadership changed before the read was confirmed; it was not executed';

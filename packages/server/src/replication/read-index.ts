@@ -1,0 +1,164 @@
+// Linearizable reads by ReadIndex (Raft thesis §6.4). The reads that arrive in one event-loop
+// turn share one readIndex request; when its ReadState comes back (the leader confirmed with a
+// quorum that it still leads, as of a commit index), the batch waits until this node has
+// applied that index, then executes. It works on followers too (raft forwards the request to
+// the leader), so every node answers reads linearizably.
+//
+// A deposed or partitioned leader cannot get a quorum's confirmation: its reads wait, then
+// fail with TRYAGAIN after the read timeout. They never run on stale state.
+
+import { performance } from 'node:perf_hooks';
+import { CommandSpec } from '@keel/engine';
+import { NONE, ProposalDroppedError, ReadState, SoftState } from '@keel/raft';
+import type { Client } from '../client';
+import { RaftDriver } from './driver';
+import * as E from './errors';
+
+interface Read {
+  client: Client;
+  spec: CommandSpec;
+  argv: string[];
+}
+
+interface ReadBatch {
+  id: number;
+  reads: Read[];
+  startedAtMs: number;
+  /** The read index, once the ReadState came back; -1 before. */
+  index: number;
+}
+
+export interface ReadPathOptions {
+  timeoutMs?: number;
+}
+
+/** Runs a read now (the server's own execute). */
+export type RunRead = (client: Client, spec: CommandSpec, argv: string[]) => void;
+
+export class ReadIndexReads {
+  private readonly timeoutMs: number;
+  private batch: Read[] = [];
+  private flushScheduled = false;
+  private nextId = 1;
+  /** Requested, or confirmed and waiting to be applied; by id, in request order. */
+  private readonly batches = new Map<number, ReadBatch>();
+  private readonly sweepTimer: NodeJS.Timeout;
+  private lead = NONE;
+  private closed = false;
+  readonly stats = { requests: 0, reads: 0, timeouts: 0 };
+
+  constructor(
+    private readonly driver: RaftDriver,
+    private readonly run: RunRead,
+    opts: ReadPathOptions = {},
+  ) {
+    this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.sweepTimer = setInterval(() => this.expire(), Math.max(5, Math.min(100, Math.floor(this.timeoutMs / 10))));
+    this.sweepTimer.unref();
+  }
+
+  submit(client: Client, spec: CommandSpec, argv: string[]): void {
+    if (this.driver.leader === NONE || this.closed) {
+      client.out.error(E.ERR_NO_LEADER);
+      return;
+    }
+    this.batch.push({ client, spec, argv });
+    client.waiting = true;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const reads = this.batch;
+    if (reads.length === 0) return;
+    this.batch = [];
+    const b: ReadBatch = { id: this.nextId++, reads, startedAtMs: performance.now(), index: -1 };
+    const ctx = Buffer.alloc(12);
+    ctx.writeUInt32BE(this.driver.id, 0);
+    ctx.writeDoubleBE(b.id, 4);
+    try {
+      this.driver.readIndex(ctx);
+    } catch (e) {
+      if (!(e instanceof ProposalDroppedError)) throw e;
+      this.fail(b, E.ERR_NO_LEADER);
+      return;
+    }
+    this.stats.requests++;
+    this.batches.set(b.id, b);
+  }
+
+  /** ReadStates of this node's requests (the driver calls this after applying the Ready). */
+  onReadStates(states: ReadState[]): void {
+    for (const rs of states) {
+      const ctx = Buffer.from(rs.requestCtx.buffer, rs.requestCtx.byteOffset, rs.requestCtx.byteLength);
+      if (ctx.length !== 12 || ctx.readUInt32BE(0) !== this.driver.id) continue;
+      const b = this.batches.get(ctx.readDoubleBE(4));
+      if (b === undefined || b.index >= 0) continue;
+      b.index = rs.index;
+    }
+    this.onApplied(this.driver.applied);
+  }
+
+  /** Serves the confirmed batches whose index is applied. */
+  onApplied(applied: number): void {
+    for (const b of this.batches.values()) {
+      if (b.index < 0 || b.index > applied) continue;
+      this.batches.delete(b.id);
+      this.serve(b);
+    }
+  }
+
+  /**
+   * Raft forgets outstanding read requests when the leader changes: fail those not yet
+   * confirmed (a confirmed one stays valid, and is served once applied).
+   */
+  onSoftState(ss: SoftState): void {
+    if (ss.lead === this.lead) return;
+    this.lead = ss.lead;
+    for (const b of [...this.batches.values()]) {
+      if (b.index >= 0) continue;
+      this.batches.delete(b.id);
+      this.fail(b, E.ERR_READ_LEADER_CHANGED);
+    }
+  }
+
+  private serve(b: ReadBatch): void {
+    for (const r of b.reads) {
+      this.stats.reads++;
+      if (r.client.isClosed) continue;
+      this.run(r.client, r.spec, r.argv);
+      r.client.resume();
+    }
+  }
+
+  private fail(b: ReadBatch, err: string): void {
+    for (const r of b.reads) {
+      if (r.client.isClosed) continue;
+      r.client.out.error(err);
+      r.client.resume();
+    }
+  }
+
+  private expire(): void {
+    const now = performance.now();
+    for (const b of this.batches.values()) {
+      if (now - b.startedAtMs < this.timeoutMs) break;
+      this.batches.delete(b.id);
+      this.stats.timeouts++;
+      this.fail(b, E.errReadTimeout(this.timeoutMs));
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.sweepTimer);
+    this.flush();
+    for (const b of [...this.batches.values()]) {
+      this.batches.delete(b.id);
+      this.fail(b, E.errReadTimeout(0));
+    }
+  }
+}

@@ -1,0 +1,296 @@
+// The replicated write path: a write is proposed, and its reply is written when its log entry
+// is committed and applied. Every node applies every committed entry to its engine with the
+// entry's time and seed; only the node that proposed an entry (in that term, at that index)
+// sends the result to a client.
+//
+//   submit (leader) -> encode op with time and seed -> batch (one event-loop turn)
+//     -> proposeBatch -> pending[index] = {term, client} -> ... -> applyEntry(index, term)
+//     -> engine.apply into the client's writer -> afterWrite (reply, or park a blocked client)
+//
+// A pending write ends in exactly one of: its entry applied (the command's own reply); another
+// entry applied at its index, or its index dropped from our log (TRYAGAIN: not executed); the
+// commit timeout, a snapshot past it, or shutdown (UNKNOWN). No reply claims success for an
+// entry that was not applied, that is, committed.
+
+import { performance } from 'node:perf_hooks';
+import { BlockRequest, WriteOp } from '@keel/engine';
+import { Entry, NONE, NodeId, ProposalDroppedError, Snapshot, SoftState } from '@keel/raft';
+import type { Socket } from 'node:net';
+import { Client, ClientHost } from '../client';
+import type { KeelServer, WritePath } from '../server';
+import { RaftDriver } from './driver';
+import { decodeOp, encodeOp } from './op-codec';
+import * as E from './errors';
+
+export interface WritePathOptions {
+  /** How long a proposed write may wait for its commit before it is answered UNKNOWN. */
+  commitTimeoutMs?: number;
+  /** A batch is proposed early once it holds this many ops or bytes. */
+  batchOpsMax?: number;
+  batchBytesMax?: number;
+  /** The client address of a node, for the READONLY reply. */
+  addressOf?(id: NodeId): string | undefined;
+  /** False when this node knows it cannot reach a quorum (writes then fail before proposing). */
+  quorumReachable?(): boolean;
+}
+
+interface Queued {
+  client: Client;
+  data: Uint8Array;
+  /** The first deadline of a blocked client being retried (see BlockedClients). */
+  retryDeadlineMs: number | undefined;
+}
+
+interface Pending {
+  index: number;
+  term: number;
+  client: Client;
+  retryDeadlineMs: number | undefined;
+  proposedAtMs: number;
+}
+
+export class ReplicatedWritePath implements WritePath {
+  private readonly commitTimeoutMs: number;
+  private readonly batchOpsMax: number;
+  private readonly batchBytesMax: number;
+  private batch: Queued[] = [];
+  private batchBytes = 0;
+  private flushScheduled = false;
+  /** Proposed, not yet resolved, by index; insertion order is proposal order. */
+  private readonly pending = new Map<number, Pending>();
+  private lastTimeMs = 0;
+  private seed: number;
+  private readonly sweepTimer: NodeJS.Timeout;
+  /** Applies entries proposed elsewhere; its replies are discarded. */
+  private readonly replica: Client;
+  private closed = false;
+  readonly stats = { proposals: 0, proposedOps: 0, applied: 0, commitTimeouts: 0, overwritten: 0, refused: 0 };
+
+  constructor(
+    private readonly server: KeelServer,
+    private readonly driver: RaftDriver,
+    private readonly opts: WritePathOptions = {},
+  ) {
+    this.commitTimeoutMs = opts.commitTimeoutMs ?? 5000;
+    this.batchOpsMax = opts.batchOpsMax ?? 4096;
+    this.batchBytesMax = opts.batchBytesMax ?? 4 * 1024 * 1024;
+    this.seed = (driver.id * 0x9e3779b9) >>> 0;
+    this.replica = replicaClient(server.config.protoMaxBulkLen);
+    const every = Math.max(5, Math.min(100, Math.floor(this.commitTimeoutMs / 10)));
+    this.sweepTimer = setInterval(() => this.expire(), every);
+    this.sweepTimer.unref();
+  }
+
+  get pendingCount(): number {
+    return this.pending.size + this.batch.length;
+  }
+
+  submit(client: Client, op: WriteOp): void {
+    if (!this.driver.isLeader) {
+      if (op.kind === 'expire') return; // only the leader expires keys
+      this.refuse(client, this.notLeaderError());
+      return;
+    }
+    if (this.opts.quorumReachable !== undefined && !this.opts.quorumReachable()) {
+      if (op.kind === 'expire') return;
+      this.refuse(client, E.ERR_NO_QUORUM);
+      return;
+    }
+    // Entry times never go backwards, even if the wall clock does or the leader changes.
+    this.lastTimeMs = Math.max(this.lastTimeMs, Date.now());
+    this.seed = (Math.imul(this.seed, 1103515245) + 12345) >>> 0;
+    const data = encodeOp(op, this.lastTimeMs, this.seed);
+    this.batch.push({ client, data, retryDeadlineMs: this.server.blocking.deadlineOnRetry(client) });
+    this.batchBytes += data.byteLength;
+    if (isConnection(client)) client.waiting = true;
+    if (this.batch.length >= this.batchOpsMax || this.batchBytes >= this.batchBytesMax) {
+      this.flush();
+    } else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Proposes every op submitted this turn as one append. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    this.batch = [];
+    this.batchBytes = 0;
+    if (this.closed) {
+      for (const q of batch) this.refuse(q.client, E.errDropped('the node is shutting down'));
+      return;
+    }
+    if (!this.driver.isLeader) {
+      const err = this.notLeaderError();
+      for (const q of batch) this.refuse(q.client, err);
+      return;
+    }
+    let at;
+    try {
+      at = this.driver.proposeBatch(batch.map((q) => q.data));
+    } catch (e) {
+      if (!(e instanceof ProposalDroppedError)) throw e;
+      this.stats.refused += batch.length;
+      const err = E.errDropped(e.message.replace(/^ProposalDropped /, ''));
+      for (const q of batch) this.refuse(q.client, err);
+      return;
+    }
+    this.stats.proposals++;
+    this.stats.proposedOps += batch.length;
+    const now = performance.now();
+    for (let i = 0; i < batch.length; i++) {
+      const q = batch[i]!;
+      const index = at.firstIndex + i;
+      // An older proposal at this index was cut from our log (a log is only ever cut above
+      // its commit index), so it was never committed.
+      const old = this.pending.get(index);
+      if (old !== undefined) {
+        this.pending.delete(index);
+        this.stats.overwritten++;
+        this.refuse(old.client, E.ERR_OVERWRITTEN);
+      }
+      this.pending.set(index, { index, term: at.term, client: q.client, retryDeadlineMs: q.retryDeadlineMs, proposedAtMs: now });
+    }
+  }
+
+  /** Called by the driver for every committed entry, in order, on every node. */
+  applyEntry(e: Entry): void {
+    let mine: Pending | undefined = this.pending.get(e.index);
+    if (mine !== undefined) {
+      this.pending.delete(e.index);
+      if (mine.term !== e.term) {
+        // Another leader's entry committed at our index: ours never will be.
+        this.stats.overwritten++;
+        this.refuse(mine.client, E.ERR_OVERWRITTEN);
+        mine = undefined;
+      }
+    }
+    if (e.type !== 'normal' || e.data.byteLength === 0) {
+      if (mine !== undefined) throw new Error(`a write's proposal at ${e.index} applied as a ${e.type} entry`);
+      return;
+    }
+    const { op, timeMs, seed } = decodeOp(e.data);
+    this.lastTimeMs = Math.max(this.lastTimeMs, timeMs);
+    this.stats.applied++;
+    const engine = this.server.engine;
+    if (mine !== undefined) {
+      const client = mine.client;
+      const blocked = engine.apply(op, client.out, timeMs, seed, client);
+      this.afterApply(client, op, blocked, mine.retryDeadlineMs);
+      return;
+    }
+    const r = this.replica;
+    r.db = op.db;
+    r.inExec = false;
+    const blocked = engine.apply(op, r.out, timeMs, seed, r);
+    r.out.take();
+    void blocked; // a blocked command changed nothing; its proposer's node parks the client
+    this.serveReadyKeys();
+  }
+
+  /** As KeelServer.afterWrite, but a retried blocked client keeps its first deadline. */
+  private afterApply(client: Client, op: WriteOp, blocked: BlockRequest | null, retryDeadlineMs: number | undefined): void {
+    if (blocked !== null && retryDeadlineMs !== undefined && isConnection(client) && !client.isClosed) {
+      this.server.blocking.block(client, op, blocked, retryDeadlineMs);
+      this.serveReadyKeys();
+      return;
+    }
+    if (blocked !== null && (!isConnection(client) || client.isClosed)) {
+      this.serveReadyKeys();
+      return;
+    }
+    this.server.afterWrite(client, op, blocked);
+  }
+
+  private serveReadyKeys(): void {
+    const engine = this.server.engine;
+    if (engine.readyKeys.length === 0) return;
+    const ready = engine.readyKeys;
+    engine.readyKeys = [];
+    this.server.blocking.serveReady(ready);
+  }
+
+  /**
+   * A snapshot replaced the state: writes pending at or below its index were either in it or
+   * overwritten, and we cannot tell which.
+   */
+  onSnapshot(s: Snapshot): void {
+    for (const p of [...this.pending.values()]) {
+      if (p.index > s.metadata.index) continue;
+      this.pending.delete(p.index);
+      this.refuse(p.client, E.errUnknown(p.index, p.term, 'a snapshot replaced the log before its outcome was seen here'));
+    }
+  }
+
+  onSoftState(_ss: SoftState): void {
+    // Pending writes survive a change of leader: the entry may still commit (then it applies
+    // here and its reply is sent), be overwritten (TRYAGAIN), or time out (UNKNOWN).
+  }
+
+  /** Answers UNKNOWN to writes proposed more than the commit timeout ago. */
+  private expire(): void {
+    const now = performance.now();
+    for (const p of this.pending.values()) {
+      if (now - p.proposedAtMs < this.commitTimeoutMs) break; // proposal order: the rest are younger
+      this.pending.delete(p.index);
+      this.stats.commitTimeouts++;
+      this.refuse(p.client, E.errUnknown(p.index, p.term, `was not known to be committed within ${this.commitTimeoutMs} ms`));
+    }
+  }
+
+  private notLeaderError(): string {
+    const lead = this.driver.leader;
+    if (lead === NONE) return this.opts.quorumReachable?.() === false ? E.ERR_NO_QUORUM : E.ERR_NO_LEADER;
+    return E.errNotLeader(lead, this.opts.addressOf?.(lead));
+  }
+
+  /** Replies with an error and lets the client go on. */
+  private refuse(client: Client, err: string): void {
+    client.out.error(err);
+    if (isConnection(client) && client.waiting) client.resume();
+  }
+
+  /** Stops: every write still pending gets UNKNOWN (its entry may yet commit elsewhere). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweepTimer);
+    this.flush();
+    for (const p of [...this.pending.values()]) {
+      this.pending.delete(p.index);
+      this.refuse(p.client, E.errUnknown(p.index, p.term, 'the node shut down before its outcome was known'));
+    }
+  }
+}
+
+/** A real connection (not the server's internal client, which has no socket). */
+function isConnection(client: Client): boolean {
+  return typeof (client as Partial<Client>).resume === 'function';
+}
+
+/** A Client with no socket, for applying entries whose proposer is elsewhere. */
+function replicaClient(maxBulkBytes: number): Client {
+  const socket = {
+    setNoDelay() {},
+    on() { return this; },
+    write() { return true; },
+    end() {},
+    destroy() {},
+    pause() {},
+    resume() {},
+    writableLength: 0,
+    remoteAddress: 'replica',
+    remotePort: 0,
+    localAddress: 'replica',
+    localPort: 0,
+  } as unknown as Socket;
+  const host: ClientHost = {
+    dispatch() { throw new Error('the replica client runs no commands of its own'); },
+    onClientClosed() {},
+    checkOutput() {},
+    maxQueryBufferBytes: Number.MAX_SAFE_INTEGER,
+  };
+  return new Client(0, socket, host, false, maxBulkBytes);
+}
