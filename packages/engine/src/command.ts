@@ -48,6 +48,7 @@ export interface CommandSpec {
   handler?: (c: Call) => void;
   /** Derived by CommandTable.add, for the hot path: the 'write' flag, the container's name. */
   isWrite?: boolean;
+  isReadonly?: boolean;
   baseName?: string;
 }
 
@@ -78,13 +79,17 @@ export function keyPositions(spec: CommandSpec, argv: string[]): number[] {
 
 export class CommandTable {
   private readonly byName = new Map<string, CommandSpec>();
+  /** The same specs under their upper-case names, as most clients send them. */
+  private readonly byUpperName = new Map<string, CommandSpec>();
 
   add(specs: CommandSpec[]): void {
     for (const s of specs) {
       if (this.byName.has(s.name)) throw new Error(`command ${s.name} declared twice`);
       this.byName.set(s.name, s);
+      this.byUpperName.set(s.name.toUpperCase(), s);
       for (const x of [s, ...(s.subcommands ?? [])]) {
         x.isWrite = x.flags.includes('write');
+        x.isReadonly = x.flags.includes('readonly');
         x.baseName = x.name.split('|')[0]!;
       }
     }
@@ -99,7 +104,7 @@ export class CommandTable {
 
   /** The spec for argv[0], case-insensitively, or undefined. */
   lookup(name: string): CommandSpec | undefined {
-    const s = this.byName.get(name);
+    const s = this.byUpperName.get(name) ?? this.byName.get(name);
     if (s !== undefined) return s;
     return this.byName.get(name.toLowerCase());
   }

@@ -60,6 +60,8 @@ export function dispatch(server: KeelServer, client: Client, argv: string[]): vo
   }
   if (spec.isWrite) {
     server.writePath.submit(client, { kind: 'command', db: client.db, argv });
+  } else if (server.readPath !== null && spec.isReadonly) {
+    server.readPath.submit(client, () => server.execute(client, spec, argv));
   } else {
     server.execute(client, spec, argv);
   }

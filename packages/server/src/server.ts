@@ -20,6 +20,15 @@ export interface WritePath {
   submit(client: Client, op: WriteOp): void;
 }
 
+/**
+ * Where a read of the data goes when this node must confirm it may answer (ReadIndex in a
+ * replicated shard): `run` executes the read and writes its reply; the path calls it once the
+ * node has applied everything a linearizable read must see, or replies an error instead.
+ */
+export interface ReadPath {
+  submit(client: Client, run: () => void): void;
+}
+
 /** The single-node write path: apply at once, with this node's time and a fresh seed. */
 export class LocalWritePath implements WritePath {
   private lastTimeMs = 0;
@@ -52,6 +61,8 @@ export class KeelServer implements ClientHost {
   readonly blocking = new BlockedClients((client, op) => this.writePath.submit(client, op));
   readonly stats: ServerStats;
   writePath: WritePath;
+  /** Null on a single node that is its own authority: reads then run at once. */
+  readPath: ReadPath | null = null;
   readonly log: Log;
   /** A random 40-hex-digit id for this run of the process, as Redis's run_id. */
   readonly runId = randomBytes(20).toString('hex');
@@ -131,9 +142,9 @@ export class KeelServer implements ClientHost {
    * After every applied write: park the client if its command blocked, else let it go on
    * (if it was waiting for this write), then wake clients blocked on keys that became ready.
    */
-  afterWrite(client: Client, op: WriteOp, blocked: BlockRequest | null): void {
+  afterWrite(client: Client, op: WriteOp, blocked: BlockRequest | null, firstDeadlineMs = this.blocking.deadlineOnRetry(client)): void {
     if (blocked !== null) {
-      this.blocking.block(client, op, blocked, this.blocking.deadlineOnRetry(client));
+      this.blocking.block(client, op, blocked, firstDeadlineMs);
     } else if (client.waiting) {
       client.resume();
     }

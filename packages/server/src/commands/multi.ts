@@ -40,6 +40,9 @@ export function multiCommands(server: KeelServer): CommandSpec[] {
     const op = { kind: 'exec' as const, db: cl.db, commands, watches };
     if (isWrite) {
       server.writePath.submit(cl, op);
+    } else if (server.readPath !== null) {
+      // A read-only transaction needs no log entry, but must see every acknowledged write.
+      server.readPath.submit(cl, () => server.engine.apply(op, cl.out, Date.now(), 0, cl));
     } else {
       // A read-only transaction needs no log entry: it runs now, atomically.
       server.engine.apply(op, c.out, c.nowMs, 0, cl);

@@ -8,16 +8,15 @@
 // fail with TRYAGAIN after the read timeout. They never run on stale state.
 
 import { performance } from 'node:perf_hooks';
-import { CommandSpec } from '@keel/engine';
 import { NONE, ProposalDroppedError, ReadState, SoftState } from '@keel/raft';
 import type { Client } from '../client';
+import type { ReadPath } from '../server';
 import { RaftDriver } from './driver';
 import * as E from './errors';
 
 interface Read {
   client: Client;
-  spec: CommandSpec;
-  argv: string[];
+  run: () => void;
 }
 
 interface ReadBatch {
@@ -32,10 +31,7 @@ export interface ReadPathOptions {
   timeoutMs?: number;
 }
 
-/** Runs a read now (the server's own execute). */
-export type RunRead = (client: Client, spec: CommandSpec, argv: string[]) => void;
-
-export class ReadIndexReads {
+export class ReadIndexReads implements ReadPath {
   private readonly timeoutMs: number;
   private batch: Read[] = [];
   private flushScheduled = false;
@@ -49,7 +45,6 @@ export class ReadIndexReads {
 
   constructor(
     private readonly driver: RaftDriver,
-    private readonly run: RunRead,
     opts: ReadPathOptions = {},
   ) {
     this.timeoutMs = opts.timeoutMs ?? 5000;
@@ -57,12 +52,12 @@ export class ReadIndexReads {
     this.sweepTimer.unref();
   }
 
-  submit(client: Client, spec: CommandSpec, argv: string[]): void {
+  submit(client: Client, run: () => void): void {
     if (this.driver.leader === NONE || this.closed) {
       client.out.error(E.ERR_NO_LEADER);
       return;
     }
-    this.batch.push({ client, spec, argv });
+    this.batch.push({ client, run });
     client.waiting = true;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -129,7 +124,7 @@ export class ReadIndexReads {
     for (const r of b.reads) {
       this.stats.reads++;
       if (r.client.isClosed) continue;
-      this.run(r.client, r.spec, r.argv);
+      r.run();
       r.client.resume();
     }
   }

@@ -192,16 +192,11 @@ export class ReplicatedWritePath implements WritePath {
 
   /** As KeelServer.afterWrite, but a retried blocked client keeps its first deadline. */
   private afterApply(client: Client, op: WriteOp, blocked: BlockRequest | null, retryDeadlineMs: number | undefined): void {
-    if (blocked !== null && retryDeadlineMs !== undefined && isConnection(client) && !client.isClosed) {
-      this.server.blocking.block(client, op, blocked, retryDeadlineMs);
-      this.serveReadyKeys();
-      return;
-    }
     if (blocked !== null && (!isConnection(client) || client.isClosed)) {
       this.serveReadyKeys();
       return;
     }
-    this.server.afterWrite(client, op, blocked);
+    this.server.afterWrite(client, op, blocked, retryDeadlineMs);
   }
 
   private serveReadyKeys(): void {

@@ -1,11 +1,8 @@
 // One node of a replicated shard inside one process: a KeelServer whose writes go through
-// raft (ReplicatedWritePath) and whose reads go through ReadIndex, a RaftDriver, and the
-// node-to-node Transport. Until the lead adds the hooks in server.ts/dispatch.ts (see the
-// report of issue 6), the read path is reached by overriding KeelServer.execute.
+// raft (ReplicatedWritePath) and whose reads go through ReadIndex (server.readPath), a
+// RaftDriver, and the node-to-node Transport.
 
-import { CommandSpec } from '@keel/engine';
 import { Entry, NodeId, ReadState, Snapshot, SoftState } from '@keel/raft';
-import type { Client } from '../client';
 import { ServerConfig } from '../config';
 import { KeelServer } from '../server';
 import { RaftDriver, StateMachine } from './driver';
@@ -13,21 +10,6 @@ import { isBootstrapSnapshot, LogStore, MemoryLogStore } from './log-store';
 import { ReadIndexReads } from './read-index';
 import { ReplicatedWritePath } from './replicated-write-path';
 import { PeerAddress, Transport } from './transport';
-
-/** A KeelServer whose data reads go through a read path (ReadIndex) when one is set. */
-export class ReplicatedServer extends KeelServer {
-  reads: ReadIndexReads | null = null;
-
-  override execute(client: Client, spec: CommandSpec, argv: string[]): void {
-    if (this.reads !== null && spec.flags.includes('readonly')) this.reads.submit(client, spec, argv);
-    else super.execute(client, spec, argv);
-  }
-
-  /** Runs a read now, on the applied state (the read path calls this once it may). */
-  executeNow(client: Client, spec: CommandSpec, argv: string[]): void {
-    super.execute(client, spec, argv);
-  }
-}
 
 export interface ShardMember {
   id: NodeId;
@@ -52,7 +34,7 @@ export interface ShardNodeOptions {
 }
 
 export class ShardNode implements StateMachine {
-  readonly server: ReplicatedServer;
+  readonly server: KeelServer;
   readonly transport: Transport;
   driver!: RaftDriver;
   writes!: ReplicatedWritePath;
@@ -64,7 +46,7 @@ export class ShardNode implements StateMachine {
     this.opts = opts;
     const me = opts.members.find((m) => m.id === opts.id);
     if (me === undefined) throw new Error(`node ${opts.id} is not among the shard's members`);
-    this.server = new ReplicatedServer(opts.server ?? {});
+    this.server = new KeelServer(opts.server ?? {});
     const peers: PeerAddress[] = opts.members.map((m) => ({ id: m.id, host: m.host, port: m.clusterPort }));
     this.transport = new Transport({
       id: opts.id,
@@ -102,9 +84,9 @@ export class ShardNode implements StateMachine {
       addressOf: (id) => o.members.find((m) => m.id === id)?.clientAddress,
       quorumReachable: () => this.quorumReachable(),
     });
-    this.reads = new ReadIndexReads(this.driver, (c, spec, argv) => this.server.executeNow(c, spec, argv), { timeoutMs: o.readTimeoutMs });
+    this.reads = new ReadIndexReads(this.driver, { timeoutMs: o.readTimeoutMs });
     this.server.writePath = this.writes;
-    this.server.reads = this.reads;
+    this.server.readPath = this.reads;
     const clusterPort = await this.transport.start();
     this.driver.start();
     if (o.members.length === 1) this.driver.campaign();
