@@ -7,7 +7,7 @@
 
 import type { Socket } from 'node:net';
 import { RequestDecoder, ReplyWriter } from '@keel/resp';
-import type { ClientView, WatchToken } from '@keel/engine';
+import type { ClientView, CommandSpec, WatchToken } from '@keel/engine';
 
 /** Commands queued while a client waits, before reading from its socket pauses. */
 const QUEUED_COMMANDS_MAX = 16 * 1024;
@@ -17,6 +17,8 @@ export interface ClientHost {
   onClientClosed(client: Client): void;
   /** Enforces the output buffer limits after a write (may close or pause the client). */
   checkOutput(client: Client): void;
+  /** May argv go out now, behind the writes this client has in flight? (see Client.onCommand) */
+  canPipeline(client: Client, argv: string[]): boolean;
   readonly maxQueryBufferBytes: number;
 }
 
@@ -42,12 +44,18 @@ export class Client implements ClientView {
 
   /** Set while a command is in progress asynchronously; later commands queue. */
   waiting = false;
+  /** Writes submitted and not yet answered (the replicated write path keeps this count). */
+  writesInFlight = 0;
+  /** The last command dispatched (a blocking one stops a pipeline behind it). */
+  lastSpec: CommandSpec | null = null;
   private readonly queue: string[][] = [];
   closing = false;
   private closed = false;
   /** When the output first went over the soft limit (pub/sub clients), or 0. */
   softLimitSinceMs = 0;
   private readPaused = false;
+  /** A protocol error found behind commands still in progress: replied once they are. */
+  private protocolError: string | null = null;
   private flushScheduled = false;
 
   constructor(
@@ -93,8 +101,11 @@ export class Client implements ClientView {
   }
 
   private readonly onCommand = (argv: string[]): void => {
-    if (this.closing) return;
-    if (this.waiting || this.queue.length !== 0) {
+    if (this.closing || this.protocolError !== null) return;
+    // While only writes are in flight, more writes go out at once: the log keeps their order
+    // and the write path answers them in order. Anything else waits for them.
+    const pipeline = this.queue.length === 0 && this.waiting && this.writesInFlight !== 0 && this.host.canPipeline(this, argv);
+    if (!pipeline && (this.waiting || this.queue.length !== 0)) {
       this.queue.push(argv);
       if (this.queue.length >= QUEUED_COMMANDS_MAX) this.pauseReading();
       return;
@@ -107,8 +118,14 @@ export class Client implements ClientView {
     this.lastInteractionMs = Date.now();
     const err = this.decoder.feed(chunk, this.onCommand);
     if (err !== null) {
-      this.out.error(err);
-      this.closeAfterReply();
+      // The commands before the bad bytes are answered first, then the error, then the close.
+      if (this.waiting || this.queue.length !== 0) {
+        this.protocolError = err;
+        this.pauseReading();
+      } else {
+        this.out.error(err);
+        this.closeAfterReply();
+      }
     } else if (this.decoder.pendingBytes > this.host.maxQueryBufferBytes) {
       this.closing = true; // Redis closes without a reply when the query buffer overflows.
     }
@@ -118,8 +135,14 @@ export class Client implements ClientView {
   /** Called when an asynchronous command completed: runs the commands queued behind it. */
   resume(): void {
     this.waiting = false;
-    while (!this.waiting && !this.closing && this.queue.length !== 0) {
+    // Run the queue; behind a write in flight, further writes go out too (see onCommand).
+    while (!this.closing && this.queue.length !== 0) {
+      if (this.waiting && !(this.writesInFlight !== 0 && this.host.canPipeline(this, this.queue[0]!))) break;
       this.host.dispatch(this, this.queue.shift()!);
+    }
+    if (this.protocolError !== null && !this.waiting && this.queue.length === 0 && !this.closing) {
+      this.out.error(this.protocolError);
+      this.closeAfterReply();
     }
     if (this.queue.length < QUEUED_COMMANDS_MAX / 2) this.resumeReading();
     this.flush();

@@ -22,24 +22,55 @@ export function resolveCommand(engine: Engine, argv: string[]): CommandSpec | st
   return engine.commands.resolve(argv);
 }
 
+/**
+ * Rejects a command with an error. Inside MULTI the transaction is flagged; a rejected EXEC
+ * (inside MULTI or not) discards the transaction and says so, as Redis's rejectCommand /
+ * execCommandAbort do.
+ */
+function reject(client: Client, argv: string[], error: string): void {
+  if (client.multi !== null) client.multiError = true;
+  if (argv[0]!.toLowerCase() === 'exec') {
+    client.multi = null;
+    client.multiError = false;
+    client.watches = [];
+    client.out.error(`EXECABORT Transaction discarded because of: ${error.startsWith('ERR ') ? error.slice(4) : error}`);
+    return;
+  }
+  client.out.error(error);
+}
+
+/** Writes one client may have in flight at once; more wait in its queue (which pauses reading). */
+const PIPELINED_WRITES_MAX = 1024;
+
+/**
+ * True if argv is a write that would go straight to the write path (no gate would answer it
+ * now, it is not queued by MULTI, it cannot block) and the client's last command cannot block:
+ * it may then be proposed behind the writes the client has in flight.
+ */
+export function canPipeline(server: KeelServer, client: Client, argv: string[]): boolean {
+  if (client.writesInFlight >= PIPELINED_WRITES_MAX) return false;
+  const spec = server.engine.commands.resolve(argv);
+  if (typeof spec === 'string' || !spec.isWrite || spec.flags.includes('blocking')) return false;
+  if (client.lastSpec === null || client.lastSpec.flags.includes('blocking')) return false;
+  if (client.multi !== null || !client.authenticated || Engine.arityError(spec, argv.length) !== null) return false;
+  return client.protocol === 3 || client.subscriptionCount === 0;
+}
+
 export function dispatch(server: KeelServer, client: Client, argv: string[]): void {
   const out = client.out;
   const resolved = resolveCommand(server.engine, argv);
   if (typeof resolved === 'string') {
-    if (client.multi !== null) client.multiError = true;
-    out.error(resolved);
+    reject(client, argv, resolved);
     return;
   }
   const spec = resolved;
   const arityError = Engine.arityError(spec, argv.length);
   if (arityError !== null) {
-    if (client.multi !== null) client.multiError = true;
-    out.error(arityError);
+    reject(client, argv, arityError);
     return;
   }
   if (!client.authenticated && !spec.flags.includes('no_auth')) {
-    if (client.multi !== null) client.multiError = true;
-    out.error('NOAUTH Authentication required.');
+    reject(client, argv, 'NOAUTH Authentication required.');
     return;
   }
   const base = spec.baseName!;
@@ -48,6 +79,7 @@ export function dispatch(server: KeelServer, client: Client, argv: string[]): vo
     return;
   }
   client.lastCommand = spec.name;
+  client.lastSpec = spec;
   if (client.multi !== null && !MULTI_CONTROL.has(base)) {
     if (spec.flags.includes('no_multi')) {
       client.multiError = true;

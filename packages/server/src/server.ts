@@ -10,7 +10,7 @@ import { BlockedClients } from './blocking';
 import { ReplyWriter } from '@keel/resp';
 import { Client, ClientHost } from './client';
 import { ServerConfig, defaultServerConfig } from './config';
-import { dispatch } from './dispatch';
+import { canPipeline, dispatch } from './dispatch';
 import { serverCommands } from './commands';
 import { PubSub } from './pubsub';
 import { Log } from './log';
@@ -125,6 +125,10 @@ export class KeelServer implements ClientHost {
     this.stats.totalConnections++;
     const c = new Client(this.nextClientId++, socket, this, this.config.requirepass !== '', this.config.protoMaxBulkLen);
     this.clients.set(c.id, c);
+  }
+
+  canPipeline(client: Client, argv: string[]): boolean {
+    return canPipeline(this, client, argv);
   }
 
   dispatch(client: Client, argv: string[]): void {

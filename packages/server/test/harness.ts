@@ -841,7 +841,8 @@ function commandTable(opts: GeneratorOptions): CommandDef[] {
     { weight: 3, name: 'EXPIRE', args: (g) => [g.key(), g.chance(0.85) ? g.relTtl() : g.pick(['0', '-1', 'abc', '9223372036854775807', '1.5']), ...g.pick(expireFlags)] },
     { weight: 2, name: 'PEXPIRE', args: (g) => [g.key(), g.chance(0.85) ? g.relTtl() + '000' : g.pick(['-1', '9223372036854775807']), ...g.pick(expireFlags)] },
     { weight: 2, name: 'EXPIREAT', args: (g) => [g.key(), g.pick([FUTURE_S, FUTURE2_S, '1', '0', '-5', 'abc']), ...g.pick(absFlags)] },
-    { weight: 2, name: 'PEXPIREAT', args: (g) => [g.key(), g.pick([FUTURE_MS, FUTURE2_S + '000', '1', '9223372036854775807']), ...g.pick(absFlags)] },
+    // Absolute times stay below 2^53 ms: Keel holds expiry times as doubles (docs/compatibility.md).
+    { weight: 2, name: 'PEXPIREAT', args: (g) => [g.key(), g.pick([FUTURE_MS, FUTURE2_S + '000', '1', '9007199254740000']), ...g.pick(absFlags)] },
     { weight: 3, name: 'TTL', args: (g) => [g.key()], compare: 'ttl' },
     { weight: 2, name: 'PTTL', args: (g) => [g.key()], compare: 'ttl' },
     { weight: 1, name: 'EXPIRETIME', args: (g) => [g.key()], compare: 'ttl' },
@@ -884,8 +885,12 @@ function commandTable(opts: GeneratorOptions): CommandDef[] {
     { weight: 0.2, name: 'TIME', args: () => [], compare: 'type' },
     {
       weight: 0.5, name: 'COMMAND',
-      args: (g) => g.pick([['COUNT'], ['INFO', 'get', 'set'], ['INFO', 'nosuch'], ['DOCS', 'get']]),
-      compare: (args) => (String(args[1]).toUpperCase() === 'COUNT' ? 'type' : 'exact'),
+      args: (g) => g.pick([['COUNT'], ['INFO', 'get', 'set'], ['INFO', 'mset', 'incr', 'getex', 'expire'], ['INFO', 'nosuch'],
+        ['DOCS', 'get'], ['DOCS', 'setrange', 'lcs']]),
+      // COMMAND INFO / DOCS: Keel's table has each command's name, arity, flags and key
+      // positions, but not Redis's argument trees, key-spec flags or tips
+      // (docs/compatibility.md); the tests in server.test.ts check what it has exactly.
+      compare: () => 'type',
     },
     { weight: 0.5, name: 'NOSUCHCMD', args: (g) => g.pick([[], ['a'], ['a', 'b c', '\x00']]) },
     { weight: 0.3, name: 'GETT', args: (g) => [g.key()] },

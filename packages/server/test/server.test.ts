@@ -424,3 +424,15 @@ describe('blocking timeouts', () => {
     expect(String(await c.readFrame())).toBe('*2\r\n$5\r\nnever\r\n$1\r\nx\r\n');
   });
 });
+
+describe('rejected EXEC', () => {
+  test('a rejected EXEC discards the transaction with EXECABORT, inside MULTI or not', async () => {
+    const { port } = await start();
+    const c = await connect(port);
+    await call(c, 'MULTI');
+    await call(c, 'SET', 'ea', 'b');
+    expect(await call(c, 'EXEC', 'extra')).toBe("-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n");
+    expect(await call(c, 'GET', 'ea')).toBe('$-1\r\n');
+    expect(await call(c, 'EXEC', 'extra')).toBe("-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n");
+  });
+});

@@ -142,9 +142,9 @@ function writeCommandInfo(out: ReplyWriter, spec: CommandSpec): void {
   out.set(cats.length);
   for (const c of cats) out.simple(c);
   out.set(0); // tips
-  if (spec.firstKey === 0) out.array(0);
+  if (spec.firstKey === 0) out.set(0);
   else {
-    out.array(1);
+    out.set(1);
     out.map(3);
     out.bulk('flags');
     out.set(0);
@@ -239,7 +239,7 @@ export function introspectionCommands(server: KeelServer): CommandSpec[] {
 
   function configSet(c: Call): void {
     const argv = c.argv;
-    if ((argv.length - 2) % 2 !== 0) throw new CommandError("ERR wrong number of arguments for 'config|set' command");
+    if ((argv.length - 2) % 2 !== 0) throw new CommandError(ERR_SYNTAX);
     // Check everything first, so that CONFIG SET of several parameters is all or nothing.
     const trial = { ...server.config };
     const seen = new Set<string>();
@@ -267,8 +267,8 @@ export function introspectionCommands(server: KeelServer): CommandSpec[] {
     if (names.length === 0) return commandAll(c);
     c.out.array(names.length);
     for (const n of names) {
-      const r = resolveCommand(server.engine, n.split('|'));
-      if (typeof r === 'string') c.out.nullBulk();
+      const r = n.includes('|') ? resolveCommand(server.engine, n.split('|')) : table().lookup(n);
+      if (r === undefined || typeof r === 'string') c.out.nullBulk();
       else writeCommandInfo(c.out, r);
     }
   }
@@ -279,8 +279,8 @@ export function introspectionCommands(server: KeelServer): CommandSpec[] {
     if (names.length === 0) specs.push(...table().all());
     else {
       for (const n of names) {
-        const r = resolveCommand(server.engine, n.split('|'));
-        if (typeof r !== 'string') specs.push(r);
+        const r = n.includes('|') ? resolveCommand(server.engine, n.split('|')) : table().lookup(n);
+        if (r !== undefined && typeof r !== 'string') specs.push(r);
       }
     }
     c.out.map(specs.length);

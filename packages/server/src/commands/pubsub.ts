@@ -1,6 +1,6 @@
 // Pub/sub commands: SUBSCRIBE UNSUBSCRIBE PSUBSCRIBE PUNSUBSCRIBE PUBLISH PUBSUB.
 
-import { Call, command, CommandSpec, globMatch } from '@keel/engine';
+import { Call, command, CommandError, CommandSpec, globMatch } from '@keel/engine';
 import type { Client } from '../client';
 import type { KeelServer } from '../server';
 
@@ -23,6 +23,7 @@ export function pubsubCommands(server: KeelServer): CommandSpec[] {
   }
 
   function channels(c: Call): void {
+    if (c.argv.length > 3) throw new CommandError("ERR unknown subcommand or wrong number of arguments for 'CHANNELS'. Try PUBSUB HELP.");
     const pattern = c.argv[2];
     const names = [...ps.channels.keys()].filter((ch) => pattern === undefined || globMatch(pattern, ch));
     c.out.array(names.length);

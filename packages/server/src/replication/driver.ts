@@ -11,6 +11,7 @@
 
 import { performance } from 'node:perf_hooks';
 import {
+  EMPTY_BYTES,
   decodeConfChange,
   Entry,
   Message,
@@ -26,18 +27,24 @@ import {
   assert,
   seededRandom,
 } from '@keel/raft';
-import { bootstrapSnapshot, isFresh, LogStore } from './log-store';
+import { BOOTSTRAP_HARD_STATE, bootstrapSnapshot, isFresh, LogStore } from './log-store';
 
 /** What the driver hands committed state to. */
 export interface StateMachine {
   /** Every committed entry, in log order, on every node (normal, empty and conf change). */
   applyEntry(e: Entry): void;
-  /** Replaces the whole state with a snapshot's (a follower that fell behind the log). */
-  restoreSnapshot(s: Snapshot): void;
+  /**
+   * Replaces the whole state with a snapshot's (a follower that fell behind the log). The
+   * store holds the snapshot when this is called; its payload is in `s.data`, or, if that is
+   * empty, in the store's snapshot file. The driver waits for it before applying anything else.
+   */
+  restoreSnapshot(s: Snapshot): void | Promise<void>;
   /** ReadIndex results, after the committed entries of the same Ready were applied. */
   onReadStates(states: ReadState[]): void;
   /** The leader or this node's role changed. */
   onSoftState(ss: SoftState): void;
+  /** After each Ready's entries were applied, between two applies (a snapshot may start here). */
+  afterApply?(): void;
 }
 
 export interface DriverLog {
@@ -49,6 +56,8 @@ export interface DriverOptions {
   id: NodeId;
   /** The voters of a new shard (used only when the store is empty). */
   voters: NodeId[];
+  /** The state machine's encoding of its empty state: the bootstrap snapshot's payload. */
+  emptyState?: Uint8Array;
   store: LogStore;
   send(msgs: Message[]): void;
   stateMachine: StateMachine;
@@ -110,12 +119,13 @@ export class RaftDriver {
 
   /**
    * Opens a driver on a store. A store with nothing in it is bootstrapped with the shard's
-   * voters. TODO(issue 6): with the WAL, also restore the state machine from the store's
-   * snapshot and replay applied entries before starting (the engine's snapshot decoding).
+   * voters and the empty state. The caller has restored the state machine from the store's
+   * snapshot (applied = its index); raft then hands back the committed entries after it.
    */
   static async open(opts: DriverOptions): Promise<RaftDriver> {
     if (isFresh(opts.store)) {
-      await opts.store.persist({ snapshot: bootstrapSnapshot(opts.voters), mustSync: true });
+      const snapshot = bootstrapSnapshot(opts.voters, opts.emptyState ?? EMPTY_BYTES);
+      await opts.store.persist({ snapshot, hardState: BOOTSTRAP_HARD_STATE, mustSync: true });
     }
     return new RaftDriver(opts);
   }
@@ -261,7 +271,8 @@ export class RaftDriver {
     if (rd.messages.length > 0) this.opts.send(rd.messages);
     // 3. Apply.
     if (rd.snapshot !== undefined) {
-      sm.restoreSnapshot(rd.snapshot);
+      await sm.restoreSnapshot(rd.snapshot);
+      if (this.stopped) return;
       this.applied = rd.snapshot.metadata.index;
     }
     for (const e of rd.committedEntries) {
@@ -274,6 +285,7 @@ export class RaftDriver {
       sm.applyEntry(e);
       this.applied = e.index;
     }
+    if (rd.snapshot !== undefined || rd.committedEntries.length > 0) sm.afterApply?.();
     if (rd.readStates.length > 0) sm.onReadStates(rd.readStates);
     // 4. Advance.
     this.node.advance();

@@ -6,6 +6,11 @@
 //
 // A deposed or partitioned leader cannot get a quorum's confirmation: its reads wait, then
 // fail with TRYAGAIN after the read timeout. They never run on stale state.
+//
+// The sole voter of a shard of one is the authority: no other node can commit anything, so
+// once it leads, has committed an entry of its term and applied everything committed, it
+// serves reads at once, with no ReadIndex round (soleVoterMayRead). With more than one voter
+// every read goes through ReadIndex.
 
 import { performance } from 'node:perf_hooks';
 import { NONE, ProposalDroppedError, ReadState, SoftState } from '@keel/raft';
@@ -41,7 +46,7 @@ export class ReadIndexReads implements ReadPath {
   private readonly sweepTimer: NodeJS.Timeout;
   private lead = NONE;
   private closed = false;
-  readonly stats = { requests: 0, reads: 0, timeouts: 0 };
+  readonly stats = { requests: 0, reads: 0, timeouts: 0, fastReads: 0 };
 
   constructor(
     private readonly driver: RaftDriver,
@@ -57,12 +62,27 @@ export class ReadIndexReads implements ReadPath {
       client.out.error(E.ERR_NO_LEADER);
       return;
     }
+    if (this.batch.length === 0 && this.soleVoterMayRead()) {
+      this.stats.fastReads++;
+      run();
+      return;
+    }
     this.batch.push({ client, run });
     client.waiting = true;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
+  }
+
+  /**
+   * True when this node is the only voter, leads, has committed an entry of its term (so its
+   * commit index is the shard's) and has applied through it: its state is the latest committed
+   * state, and no other node can change that.
+   */
+  private soleVoterMayRead(): boolean {
+    const r = this.driver.node.raft;
+    return this.driver.isLeader && r.trk.isSingleton() && r.committedEntryInCurrentTerm() && this.driver.applied >= this.driver.commitIndex && this.batches.size === 0;
   }
 
   private flush(): void {

@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { BlockRequest, WriteOp } from '@keel/engine';
 import { Entry, NONE, NodeId, ProposalDroppedError, Snapshot, SoftState } from '@keel/raft';
 import type { Socket } from 'node:net';
+import { ReplyWriter } from '@keel/resp';
 import { Client, ClientHost } from '../client';
 import type { KeelServer, WritePath } from '../server';
 import { RaftDriver } from './driver';
@@ -36,6 +37,8 @@ export interface WritePathOptions {
 
 interface Queued {
   client: Client;
+  /** The client's reply slot (see ReplyOrder). */
+  slot: number;
   data: Uint8Array;
   /** The first deadline of a blocked client being retried (see BlockedClients). */
   retryDeadlineMs: number | undefined;
@@ -45,8 +48,60 @@ interface Pending {
   index: number;
   term: number;
   client: Client;
+  slot: number;
   retryDeadlineMs: number | undefined;
   proposedAtMs: number;
+}
+
+/**
+ * A client may have several writes in flight (a pipeline of writes is proposed at once, as the
+ * log keeps their order). Their outcomes can be known out of order (a write refused before
+ * proposing, while an older one is still pending), so each write takes a reply slot when
+ * submitted, and each outcome is written in slot order: an early one waits in a side buffer.
+ */
+class ReplyOrder {
+  private next = 0;
+  private head = 0;
+  private readonly early = new Map<number, { bytes: Buffer | null; finish: () => void }>();
+
+  constructor(private readonly client: Client) {}
+
+  reserve(): number {
+    this.client.writesInFlight++;
+    return this.next++;
+  }
+
+  get idle(): boolean {
+    return this.head === this.next;
+  }
+
+  /**
+   * Ends the write in `slot`: `produce` writes its reply (and applies it, for a committed
+   * write: that happens now, in log order, whatever the slot), `finish` runs after its reply
+   * is released to the client, in slot order.
+   */
+  complete(slot: number, produce: (out: ReplyWriter) => void, finish: () => void): void {
+    if (slot !== this.head) {
+      const scratch = new ReplyWriter();
+      scratch.protocol = this.client.protocol;
+      produce(scratch);
+      this.early.set(slot, { bytes: scratch.take(), finish });
+      return;
+    }
+    produce(this.client.out);
+    this.release(finish);
+    for (let e = this.early.get(this.head); e !== undefined; e = this.early.get(this.head)) {
+      this.early.delete(this.head);
+      if (e.bytes !== null) this.client.out.encoded(e.bytes);
+      this.release(e.finish);
+    }
+  }
+
+  private release(finish: () => void): void {
+    this.head++;
+    this.client.writesInFlight--;
+    finish();
+  }
 }
 
 export class ReplicatedWritePath implements WritePath {
@@ -64,6 +119,7 @@ export class ReplicatedWritePath implements WritePath {
   /** Applies entries proposed elsewhere; its replies are discarded. */
   private readonly replica: Client;
   private closed = false;
+  private readonly orders = new Map<Client, ReplyOrder>();
   readonly stats = { proposals: 0, proposedOps: 0, applied: 0, commitTimeouts: 0, overwritten: 0, refused: 0 };
 
   constructor(
@@ -88,19 +144,19 @@ export class ReplicatedWritePath implements WritePath {
   submit(client: Client, op: WriteOp): void {
     if (!this.driver.isLeader) {
       if (op.kind === 'expire') return; // only the leader expires keys
-      this.refuse(client, this.notLeaderError());
+      this.refuse(client, this.reserve(client), this.notLeaderError());
       return;
     }
     if (this.opts.quorumReachable !== undefined && !this.opts.quorumReachable()) {
       if (op.kind === 'expire') return;
-      this.refuse(client, E.ERR_NO_QUORUM);
+      this.refuse(client, this.reserve(client), E.ERR_NO_QUORUM);
       return;
     }
     // Entry times never go backwards, even if the wall clock does or the leader changes.
     this.lastTimeMs = Math.max(this.lastTimeMs, Date.now());
     this.seed = (Math.imul(this.seed, 1103515245) + 12345) >>> 0;
     const data = encodeOp(op, this.lastTimeMs, this.seed);
-    this.batch.push({ client, data, retryDeadlineMs: this.server.blocking.deadlineOnRetry(client) });
+    this.batch.push({ client, slot: this.reserve(client), data, retryDeadlineMs: this.server.blocking.deadlineOnRetry(client) });
     this.batchBytes += data.byteLength;
     if (isConnection(client)) client.waiting = true;
     if (this.batch.length >= this.batchOpsMax || this.batchBytes >= this.batchBytesMax) {
@@ -119,12 +175,12 @@ export class ReplicatedWritePath implements WritePath {
     this.batch = [];
     this.batchBytes = 0;
     if (this.closed) {
-      for (const q of batch) this.refuse(q.client, E.errDropped('the node is shutting down'));
+      for (const q of batch) this.refuse(q.client, q.slot, E.errDropped('the node is shutting down'));
       return;
     }
     if (!this.driver.isLeader) {
       const err = this.notLeaderError();
-      for (const q of batch) this.refuse(q.client, err);
+      for (const q of batch) this.refuse(q.client, q.slot, err);
       return;
     }
     let at;
@@ -134,7 +190,7 @@ export class ReplicatedWritePath implements WritePath {
       if (!(e instanceof ProposalDroppedError)) throw e;
       this.stats.refused += batch.length;
       const err = E.errDropped(e.message.replace(/^ProposalDropped /, ''));
-      for (const q of batch) this.refuse(q.client, err);
+      for (const q of batch) this.refuse(q.client, q.slot, err);
       return;
     }
     this.stats.proposals++;
@@ -149,9 +205,9 @@ export class ReplicatedWritePath implements WritePath {
       if (old !== undefined) {
         this.pending.delete(index);
         this.stats.overwritten++;
-        this.refuse(old.client, E.ERR_OVERWRITTEN);
+        this.refuse(old.client, old.slot, E.ERR_OVERWRITTEN);
       }
-      this.pending.set(index, { index, term: at.term, client: q.client, retryDeadlineMs: q.retryDeadlineMs, proposedAtMs: now });
+      this.pending.set(index, { index, term: at.term, client: q.client, slot: q.slot, retryDeadlineMs: q.retryDeadlineMs, proposedAtMs: now });
     }
   }
 
@@ -163,7 +219,7 @@ export class ReplicatedWritePath implements WritePath {
       if (mine.term !== e.term) {
         // Another leader's entry committed at our index: ours never will be.
         this.stats.overwritten++;
-        this.refuse(mine.client, E.ERR_OVERWRITTEN);
+        this.refuse(mine.client, mine.slot, E.ERR_OVERWRITTEN);
         mine = undefined;
       }
     }
@@ -177,8 +233,20 @@ export class ReplicatedWritePath implements WritePath {
     const engine = this.server.engine;
     if (mine !== undefined) {
       const client = mine.client;
-      const blocked = engine.apply(op, client.out, timeMs, seed, client);
-      this.afterApply(client, op, blocked, mine.retryDeadlineMs);
+      const retryDeadlineMs = mine.retryDeadlineMs;
+      if (!isConnection(client)) {
+        const blocked = engine.apply(op, client.out, timeMs, seed, client);
+        this.afterApply(client, op, blocked, retryDeadlineMs);
+        return;
+      }
+      let blocked: BlockRequest | null = null;
+      this.order(client).complete(
+        mine.slot,
+        (out) => {
+          blocked = engine.apply(op, out, timeMs, seed, client);
+        },
+        () => this.finishWrite(client, () => this.afterApply(client, op, blocked, retryDeadlineMs)),
+      );
       return;
     }
     const r = this.replica;
@@ -215,7 +283,7 @@ export class ReplicatedWritePath implements WritePath {
     for (const p of [...this.pending.values()]) {
       if (p.index > s.metadata.index) continue;
       this.pending.delete(p.index);
-      this.refuse(p.client, E.errUnknown(p.index, p.term, 'a snapshot replaced the log before its outcome was seen here'));
+      this.refuse(p.client, p.slot, E.errUnknown(p.index, p.term, 'a snapshot replaced the log before its outcome was seen here'));
     }
   }
 
@@ -231,7 +299,7 @@ export class ReplicatedWritePath implements WritePath {
       if (now - p.proposedAtMs < this.commitTimeoutMs) break; // proposal order: the rest are younger
       this.pending.delete(p.index);
       this.stats.commitTimeouts++;
-      this.refuse(p.client, E.errUnknown(p.index, p.term, `was not known to be committed within ${this.commitTimeoutMs} ms`));
+      this.refuse(p.client, p.slot, E.errUnknown(p.index, p.term, `was not known to be committed within ${this.commitTimeoutMs} ms`));
     }
   }
 
@@ -241,10 +309,45 @@ export class ReplicatedWritePath implements WritePath {
     return E.errNotLeader(lead, this.opts.addressOf?.(lead));
   }
 
-  /** Replies with an error and lets the client go on. */
-  private refuse(client: Client, err: string): void {
-    client.out.error(err);
-    if (isConnection(client) && client.waiting) client.resume();
+  /** Replies with an error (in the write's reply slot) and lets the client go on. */
+  private refuse(client: Client, slot: number, err: string): void {
+    if (!isConnection(client)) {
+      client.out.error(err);
+      return;
+    }
+    this.order(client).complete(
+      slot,
+      (out) => out.error(err),
+      () => this.finishWrite(client, () => {
+        if (client.waiting) client.resume();
+      }),
+    );
+  }
+
+  /** A write's reply slot; the internal (expiry) client writes nowhere and needs none. */
+  private reserve(client: Client): number {
+    return isConnection(client) ? this.order(client).reserve() : -1;
+  }
+
+  private order(client: Client): ReplyOrder {
+    let o = this.orders.get(client);
+    if (o === undefined) this.orders.set(client, (o = new ReplyOrder(client)));
+    return o;
+  }
+
+  /**
+   * After a write's reply is released: if the client has more writes in flight it keeps
+   * waiting (its output is flushed now); the last one lets it go on (`last`).
+   */
+  private finishWrite(client: Client, last: () => void): void {
+    const o = this.orders.get(client);
+    if (o !== undefined && !o.idle) {
+      this.serveReadyKeys();
+      client.scheduleFlush();
+      return;
+    }
+    this.orders.delete(client);
+    last();
   }
 
   /** Stops: every write still pending gets UNKNOWN (its entry may yet commit elsewhere). */
@@ -255,7 +358,7 @@ export class ReplicatedWritePath implements WritePath {
     this.flush();
     for (const p of [...this.pending.values()]) {
       this.pending.delete(p.index);
-      this.refuse(p.client, E.errUnknown(p.index, p.term, 'the node shut down before its outcome was known'));
+      this.refuse(p.client, p.slot, E.errUnknown(p.index, p.term, 'the node shut down before its outcome was known'));
     }
   }
 }
@@ -285,6 +388,7 @@ function replicaClient(maxBulkBytes: number): Client {
     dispatch() { throw new Error('the replica client runs no commands of its own'); },
     onClientClosed() {},
     checkOutput() {},
+    canPipeline() { return false; },
     maxQueryBufferBytes: Number.MAX_SAFE_INTEGER,
   };
   return new Client(0, socket, host, false, maxBulkBytes);

@@ -1,12 +1,25 @@
 // One node of a replicated shard inside one process: a KeelServer whose writes go through
 // raft (ReplicatedWritePath) and whose reads go through ReadIndex (server.readPath), a
-// RaftDriver, and the node-to-node Transport.
+// RaftDriver, the node-to-node Transport, and the node's log store.
+//
+// With a durable store (packages/wal's DurableStorage, opened by the CLI) the node:
+//   - on start, restores the engine from the store's current snapshot, then opens raft with
+//     applied = the snapshot's index; raft hands back the committed entries after it;
+//   - bootstraps a brand-new store with a snapshot at index 1 holding the empty engine;
+//   - takes a snapshot when the log since the last one exceeds snapshotEntries entries or
+//     snapshotBytes bytes: a SnapshotJob captures the engine between two applies, then encodes
+//     it in slices (a setImmediate between slices, so clients keep being served) streamed into
+//     the store's snapshot writer, which then compacts the log;
+//   - sends a lagging follower the snapshot file in chunks (Transport), and, as a follower,
+//     restores its engine from a snapshot it received.
 
+import { performance } from 'node:perf_hooks';
+import { Engine, engineCommands, SnapshotJob, SnapshotLoader, snapshotToBuffer } from '@keel/engine';
 import { Entry, NodeId, ReadState, Snapshot, SoftState } from '@keel/raft';
 import { ServerConfig } from '../config';
 import { KeelServer } from '../server';
 import { RaftDriver, StateMachine } from './driver';
-import { isBootstrapSnapshot, LogStore, MemoryLogStore } from './log-store';
+import { DurableLogStore, hasSnapshotFiles, isFresh, LogStore, MemoryLogStore } from './log-store';
 import { ReadIndexReads } from './read-index';
 import { ReplicatedWritePath } from './replicated-write-path';
 import { PeerAddress, Transport } from './transport';
@@ -30,24 +43,56 @@ export interface ShardNodeOptions {
   heartbeatTimeoutTicks?: number;
   commitTimeoutMs?: number;
   readTimeoutMs?: number;
+  /** A snapshot is taken when this many entries were applied since the last one. Default 100000. */
+  snapshotEntries?: number;
+  /** ... or when this many bytes of entries were. Default 64 MiB. */
+  snapshotBytes?: number;
+  /** Bytes of engine encoding per slice (one slice per event-loop turn). Default 64 KiB. */
+  snapshotSliceBytes?: number;
   onFatal?(err: Error): void;
 }
+
+export interface SnapshotStats {
+  taken: number;
+  installed: number;
+  lastIndex: number;
+  lastBytes: number;
+  lastMs: number;
+  /** The longest single slice of the last snapshot (the capture included): the event-loop stall. */
+  lastSliceMsMax: number;
+  lastCaptureMs: number;
+}
+
+const DEFAULT_SNAPSHOT_ENTRIES = 100_000;
+const DEFAULT_SNAPSHOT_BYTES = 64 * 1024 * 1024;
 
 export class ShardNode implements StateMachine {
   readonly server: KeelServer;
   readonly transport: Transport;
+  readonly store: LogStore;
   driver!: RaftDriver;
   writes!: ReplicatedWritePath;
   reads!: ReadIndexReads;
+  readonly snapshots: SnapshotStats = { taken: 0, installed: 0, lastIndex: 0, lastBytes: 0, lastMs: 0, lastSliceMsMax: 0, lastCaptureMs: 0 };
+  /** What start() found in the store. */
+  recovered = { fresh: false, snapshotIndex: 0, lastIndex: 0, commit: 0 };
   private readonly opts: ShardNodeOptions;
+  private readonly durable: DurableLogStore | null;
   private closed = false;
+  /** Index of the last snapshot taken or installed, and entry bytes applied since. */
+  private snapIndex = 0;
+  private bytesSinceSnap = 0;
+  private snapshotJob: { job: SnapshotJob; aborted: boolean; done: Promise<void> } | null = null;
 
   constructor(opts: ShardNodeOptions) {
     this.opts = opts;
     const me = opts.members.find((m) => m.id === opts.id);
     if (me === undefined) throw new Error(`node ${opts.id} is not among the shard's members`);
     this.server = new KeelServer(opts.server ?? {});
+    this.store = opts.store ?? new MemoryLogStore();
+    this.durable = hasSnapshotFiles(this.store) ? this.store : null;
     const peers: PeerAddress[] = opts.members.map((m) => ({ id: m.id, host: m.host, port: m.clusterPort }));
+    const durable = this.durable;
     this.transport = new Transport({
       id: opts.id,
       host: me.host,
@@ -56,6 +101,8 @@ export class ShardNode implements StateMachine {
       onMessage: (m) => this.driver.step(m),
       onUnreachable: (id) => this.driver.reportUnreachable(id),
       onSnapshotStatus: (id, ok) => this.driver.reportSnapshot(id, ok),
+      openSnapshot: durable ? (index) => durable.openSnapshot(index) : undefined,
+      receiveSnapshot: durable ? (meta) => durable.receiveSnapshot(meta) : undefined,
       log: this.server.log,
     });
   }
@@ -64,13 +111,19 @@ export class ShardNode implements StateMachine {
     return this.opts.id;
   }
 
-  /** Opens the log, starts the transport, the driver and the client listener. */
+  /** Restores the engine, opens the log, starts the transport, the driver and the client listener. */
   async start(): Promise<{ port: number; clusterPort: number }> {
     const o = this.opts;
+    const fresh = isFresh(this.store);
+    const snapIndex = this.store.snapshot().metadata.index;
+    if (this.durable !== null && snapIndex > 0) await this.loadSnapshotFile(snapIndex);
+    this.snapIndex = snapIndex;
+    this.recovered = { fresh, snapshotIndex: snapIndex, lastIndex: this.store.lastIndex(), commit: this.store.initialState().hardState.commit };
     this.driver = await RaftDriver.open({
       id: o.id,
       voters: o.members.map((m) => m.id),
-      store: o.store ?? new MemoryLogStore(),
+      emptyState: fresh ? snapshotToBuffer(new Engine(engineCommands())) : undefined,
+      store: this.store,
       send: (msgs) => this.transport.send(msgs),
       stateMachine: this,
       log: this.server.log,
@@ -87,11 +140,28 @@ export class ShardNode implements StateMachine {
     this.reads = new ReadIndexReads(this.driver, { timeoutMs: o.readTimeoutMs });
     this.server.writePath = this.writes;
     this.server.readPath = this.reads;
-    const clusterPort = await this.transport.start();
+    // A shard of one has no peers to listen for.
+    const clusterPort = o.members.length > 1 ? await this.transport.start() : 0;
     this.driver.start();
     if (o.members.length === 1) this.driver.campaign();
     const port = await this.server.listen();
     return { port, clusterPort };
+  }
+
+  /** Restores the engine from the store's snapshot file at `index` (every block verified). */
+  private async loadSnapshotFile(index: number): Promise<void> {
+    const reader = await this.durable!.openSnapshot(index);
+    // Read the whole payload first, then load it in one go: the engine is never seen half
+    // restored (the chunks are the file's verified blocks).
+    const chunks: Uint8Array[] = [];
+    try {
+      for await (const c of reader.chunks()) chunks.push(c);
+    } finally {
+      await reader.close();
+    }
+    const loader = new SnapshotLoader(this.server.engine);
+    for (const c of chunks) loader.push(c);
+    loader.finish();
   }
 
   /** Whether this node's outbound links reach a majority of the voters (itself included). */
@@ -108,14 +178,30 @@ export class ShardNode implements StateMachine {
   applyEntry(e: Entry): void {
     this.writes.applyEntry(e);
     this.reads.onApplied(e.index);
+    this.bytesSinceSnap += e.data.byteLength;
   }
 
-  restoreSnapshot(s: Snapshot): void {
-    if (isBootstrapSnapshot(s)) return; // the empty state every new node starts from
+  async restoreSnapshot(s: Snapshot): Promise<void> {
+    const t0 = performance.now();
+    this.abortSnapshot();
     this.writes.onSnapshot(s);
-    // TODO(issue 6): replace the engine's state with the snapshot's, once the engine can
-    // decode one (packages/engine/src/snapshot): this.server.engine.restore(s.data).
-    throw new Error(`cannot install snapshot ${s.metadata.index}: the engine cannot load snapshots yet`);
+    if (s.data.byteLength > 0) {
+      const loader = new SnapshotLoader(this.server.engine);
+      loader.push(s.data);
+      loader.finish();
+    } else if (this.durable !== null) {
+      await this.loadSnapshotFile(s.metadata.index);
+    } else {
+      throw new Error(`snapshot ${s.metadata.index} has no payload and this node has no snapshot files`);
+    }
+    this.snapIndex = s.metadata.index;
+    this.bytesSinceSnap = 0;
+    this.snapshots.installed++;
+    this.server.log.notice(`raft: node ${this.id} installed snapshot ${s.metadata.index} (term ${s.metadata.term}) in ${(performance.now() - t0).toFixed(0)} ms`);
+  }
+
+  afterApply(): void {
+    this.maybeSnapshot();
   }
 
   onReadStates(states: ReadState[]): void {
@@ -129,6 +215,80 @@ export class ShardNode implements StateMachine {
     this.reads.onSoftState(ss);
   }
 
+  // --- snapshots ----------------------------------------------------------------------------
+
+  /** Whether a snapshot is being written. */
+  get snapshotting(): boolean {
+    return this.snapshotJob !== null;
+  }
+
+  /** Starts a snapshot if the log since the last one is over the threshold. */
+  private maybeSnapshot(): void {
+    if (this.durable === null || this.snapshotJob !== null || this.closed) return;
+    const since = this.driver.applied - this.snapIndex;
+    if (since <= 0) return;
+    if (since < (this.opts.snapshotEntries ?? DEFAULT_SNAPSHOT_ENTRIES) && this.bytesSinceSnap < (this.opts.snapshotBytes ?? DEFAULT_SNAPSHOT_BYTES)) return;
+    this.takeSnapshot();
+  }
+
+  /**
+   * Takes a snapshot of the engine as of the applied index, now (between two applies). Resolves
+   * when it is written and the log compacted; never rejects (a failure is logged).
+   */
+  takeSnapshot(): Promise<void> {
+    const store = this.durable;
+    if (store === null || this.closed) return Promise.resolve();
+    if (this.snapshotJob !== null) return this.snapshotJob.done;
+    const index = this.driver.applied;
+    if (index <= store.snapshotIndex) return Promise.resolve();
+    const confState = this.driver.node.raft.trk.confState();
+    const t0 = performance.now();
+    const job = new SnapshotJob(this.server.engine, this.opts.snapshotSliceBytes ?? 64 * 1024);
+    const state = { job, aborted: false, done: Promise.resolve() };
+    let sliceMsMax = job.stats.captureMs;
+    const bytesAtStart = this.bytesSinceSnap;
+    async function* slices(): AsyncGenerator<Uint8Array> {
+      for (;;) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (state.aborted) throw new Error('the snapshot was abandoned');
+        const s = performance.now();
+        const chunk = job.next();
+        sliceMsMax = Math.max(sliceMsMax, performance.now() - s);
+        if (chunk === null) return;
+        yield chunk;
+      }
+    }
+    state.done = store
+      .createSnapshot(index, confState, slices())
+      .then((meta) => {
+        const ms = performance.now() - t0;
+        this.snapIndex = Math.max(this.snapIndex, meta.index);
+        this.bytesSinceSnap = Math.max(0, this.bytesSinceSnap - bytesAtStart);
+        Object.assign(this.snapshots, { taken: this.snapshots.taken + 1, lastIndex: meta.index, lastBytes: job.stats.bytes, lastMs: ms, lastSliceMsMax: sliceMsMax, lastCaptureMs: job.stats.captureMs });
+        this.server.log.notice(
+          `raft: snapshot ${meta.index} (term ${meta.term}): ${job.stats.keys} keys, ${job.stats.bytes} bytes in ${ms.toFixed(0)} ms ` +
+            `(longest slice ${sliceMsMax.toFixed(1)} ms); the log now starts at ${this.store.firstIndex()}`,
+        );
+      })
+      .catch((e: Error) => {
+        if (!state.aborted) this.server.log.warning(`raft: snapshot at ${index} failed: ${e.message}`);
+      })
+      .finally(() => {
+        job.abort(); // detaches it from the engine (a no-op once complete)
+        if (this.snapshotJob === state) this.snapshotJob = null;
+      });
+    this.snapshotJob = state;
+    return state.done;
+  }
+
+  /** Abandons a snapshot being written (a newer one is being installed, or the node stops). */
+  private abortSnapshot(): void {
+    const s = this.snapshotJob;
+    if (s === null) return;
+    s.aborted = true;
+    s.job.abort();
+  }
+
   /** Stops the node: clients get their pending replies (UNKNOWN for writes in flight). */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -136,7 +296,11 @@ export class ShardNode implements StateMachine {
     this.driver?.stop();
     this.writes?.close();
     this.reads?.close();
+    const snap = this.snapshotJob;
+    this.abortSnapshot();
+    if (snap !== null) await snap.done;
     await this.transport.close();
     await this.server.close();
+    if (this.durable !== null) await this.durable.close();
   }
 }

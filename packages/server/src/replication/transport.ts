@@ -7,11 +7,20 @@
 // outbound queue (the socket's buffer) is over its bound, is dropped and the peer is reported
 // unreachable (raft then probes it gently and retransmits). Outbound connections are re-dialed
 // with bounded exponential back-off. A peer going unreachable or reachable is logged once.
+//
+// Snapshots: a MsgSnap whose payload lives in a file (Snapshot.data empty, the WAL's case) is
+// streamed: a begin frame with the metadata, the file's verified chunks (waiting for the socket
+// to drain, so at most about SNAP_HIGH_WATER_BYTES are queued), an end frame; raft learns the
+// outcome when the end frame was written or the stream failed. The receiver writes the chunks
+// to its store as they come (one connection's frames are handled in order: the frames after a
+// snapshot's begin wait until the chunk before them is written), and steps the MsgSnap once
+// the file is complete and synced. A MsgSnap with an inline payload (MemoryLogStore) is one frame.
 
 import * as net from 'node:net';
-import { Message, NodeId } from '@keel/raft';
+import { Message, NodeId, SnapshotMetadata } from '@keel/raft';
 import { CodecError } from './bytes';
-import { decodeFrame, encodeHello, encodeMessage, FrameDecoder, WIRE_VERSION } from './wire';
+import type { SnapshotSink } from './log-store';
+import { decodeFrame, encodeHello, encodeMessage, encodeSnapBegin, encodeSnapChunk, encodeSnapEnd, FrameDecoder, WIRE_VERSION } from './wire';
 
 export interface PeerAddress {
   id: NodeId;
@@ -35,6 +44,10 @@ export interface TransportOptions {
   onUnreachable(id: NodeId): void;
   /** The outcome of sending a MsgSnap (written to the socket, or dropped). */
   onSnapshotStatus(id: NodeId, ok: boolean): void;
+  /** Opens the payload of the snapshot at `index` (for a MsgSnap whose data is empty). */
+  openSnapshot?(index: number): Promise<{ chunks(): AsyncIterable<Uint8Array>; close(): Promise<void> }>;
+  /** Where a streamed snapshot from the leader is written (DurableStorage.receiveSnapshot). */
+  receiveSnapshot?(metadata: SnapshotMetadata): Promise<SnapshotSink>;
   log: TransportLog;
   /** Bytes queued on one peer's connection beyond which messages are dropped. */
   queueBytesMax?: number;
@@ -44,6 +57,10 @@ export interface TransportOptions {
 }
 
 const DEFAULT_QUEUE_BYTES_MAX = 16 * 1024 * 1024;
+/** A streamed snapshot waits for the socket to drain beyond this many queued bytes. */
+const SNAP_HIGH_WATER_BYTES = 1024 * 1024;
+/** An inbound connection is paused while this many of its frames wait for the disk. */
+const RX_QUEUED_FRAMES_MAX = 64;
 
 class PeerLink {
   socket: net.Socket | null = null;
@@ -53,6 +70,8 @@ class PeerLink {
   backoffMs: number;
   timer: NodeJS.Timeout | null = null;
   dropped = 0;
+  /** A snapshot is being streamed on this link. */
+  snapshotting = false;
 
   constructor(readonly addr: PeerAddress, backoffMinMs: number) {
     this.backoffMs = backoffMinMs;
@@ -122,14 +141,53 @@ export class Transport {
         s.cork();
         corked.push(link);
       }
-      if (m.type === 'MsgSnap') {
-        // TODO(issue 6): snapshots above a few MiB must be sent in chunks and reassembled.
+      if (m.type === 'MsgSnap' && m.snapshot !== undefined && m.snapshot.data.byteLength === 0 && this.opts.openSnapshot !== undefined) {
+        void this.streamSnapshot(link, m);
+      } else if (m.type === 'MsgSnap') {
         s.write(frame, (err) => this.opts.onSnapshotStatus(m.to, !err));
       } else {
         s.write(frame);
       }
     }
     if (corked !== null) for (const link of corked) link.socket?.uncork();
+  }
+
+  /** Streams a snapshot's payload from its file: begin, chunks, end; then reports the outcome. */
+  private async streamSnapshot(link: PeerLink, m: Message): Promise<void> {
+    const to = m.to;
+    const index = m.snapshot!.metadata.index;
+    if (link.snapshotting) {
+      this.opts.onSnapshotStatus(to, false);
+      return;
+    }
+    link.snapshotting = true;
+    const s = link.socket!;
+    const live = () => !this.closed && link.socket === s && link.connected && !s.destroyed;
+    let src: { chunks(): AsyncIterable<Uint8Array>; close(): Promise<void> } | undefined;
+    let ok = false;
+    let bytes = 0;
+    const t0 = Date.now();
+    try {
+      src = await this.opts.openSnapshot!(index);
+      if (!live()) throw new Error('the connection closed');
+      s.write(encodeSnapBegin(m));
+      for await (const chunk of src.chunks()) {
+        if (s.writableLength > SNAP_HIGH_WATER_BYTES) await drained(s);
+        if (!live()) throw new Error('the connection closed');
+        s.write(encodeSnapChunk(chunk));
+        bytes += chunk.byteLength;
+      }
+      if (!live()) throw new Error('the connection closed');
+      await new Promise<void>((resolve, reject) => s.write(encodeSnapEnd(bytes), (err) => (err ? reject(err) : resolve())));
+      ok = true;
+      this.opts.log.notice(`raft: sent snapshot ${index} (${bytes} bytes) to node ${to} in ${Date.now() - t0} ms`);
+    } catch (e) {
+      this.opts.log.warning(`raft: sending snapshot ${index} to node ${to} failed after ${bytes} bytes: ${(e as Error).message}`);
+    } finally {
+      await src?.close().catch(() => undefined);
+      link.snapshotting = false;
+      if (!this.closed) this.opts.onSnapshotStatus(to, ok);
+    }
   }
 
   private drop(link: PeerLink, m: Message): void {
@@ -207,6 +265,76 @@ export class Transport {
       this.opts.log.warning(`raft: refused a peer connection from ${s.remoteAddress}:${s.remotePort}: ${why}`);
       s.destroy();
     };
+    // Frames that must wait for the disk (a snapshot being received) and every frame after
+    // them run in order on this chain; without a snapshot in flight, frames go straight through.
+    let chain: Promise<void> | null = null;
+    let queued = 0;
+    let rx: { message: Message; sink: SnapshotSink | null; bytes: number; failed: boolean; t0: number } | null = null;
+    const later = (f: () => void | Promise<void>) => {
+      queued++;
+      if (queued >= RX_QUEUED_FRAMES_MAX) s.pause();
+      const next: Promise<void> = (chain ?? Promise.resolve()).then(f).finally(() => {
+        queued--;
+        if (queued < RX_QUEUED_FRAMES_MAX / 2 && !s.destroyed) s.resume();
+        if (chain === next) chain = null;
+      });
+      chain = next;
+    };
+    const deliver = (m: Message) => {
+      if (chain === null) this.opts.onMessage(m);
+      else later(() => this.opts.onMessage(m));
+    };
+    const rxFail = (cur: NonNullable<typeof rx>, why: string) => {
+      if (cur.failed) return;
+      cur.failed = true;
+      this.opts.log.warning(`raft: receiving snapshot ${cur.message.snapshot!.metadata.index} from node ${from} failed: ${why}`);
+      const sink = cur.sink;
+      if (sink !== null) later(() => sink.abort().catch(() => undefined));
+    };
+    const onSnapFrame = (kind: 'snapBegin' | 'snapChunk' | 'snapEnd', f: { message?: Message; data?: Uint8Array; totalBytes?: number }) => {
+      if (kind === 'snapBegin') {
+        if (this.opts.receiveSnapshot === undefined) return refuse('a streamed snapshot, but this node has no snapshot store');
+        if (rx !== null) rxFail(rx, 'a new snapshot began before it ended');
+        const cur = { message: f.message!, sink: null as SnapshotSink | null, bytes: 0, failed: false, t0: Date.now() };
+        rx = cur;
+        later(async () => {
+          try {
+            cur.sink = await this.opts.receiveSnapshot!(cur.message.snapshot!.metadata);
+          } catch (e) {
+            rxFail(cur, (e as Error).message);
+          }
+        });
+        return;
+      }
+      const cur = rx;
+      if (cur === null) return refuse(`a snapshot ${kind === 'snapChunk' ? 'chunk' : 'end'} outside a snapshot`);
+      if (kind === 'snapChunk') {
+        cur.bytes += f.data!.byteLength;
+        later(async () => {
+          if (cur.failed || cur.sink === null) return;
+          try {
+            await cur.sink.write(f.data!);
+          } catch (e) {
+            rxFail(cur, (e as Error).message);
+          }
+        });
+        return;
+      }
+      rx = null;
+      if (f.totalBytes !== cur.bytes) rxFail(cur, `the end frame says ${f.totalBytes} bytes, ${cur.bytes} arrived`);
+      later(async () => {
+        if (cur.failed || cur.sink === null) return;
+        try {
+          await cur.sink.finish();
+        } catch (e) {
+          rxFail(cur, (e as Error).message);
+          return;
+        }
+        const meta = cur.message.snapshot!.metadata;
+        this.opts.log.notice(`raft: received snapshot ${meta.index} (term ${meta.term}, ${cur.bytes} bytes) from node ${from} in ${Date.now() - cur.t0} ms`);
+        if (!this.closed && !this.cut.has(from)) this.opts.onMessage(cur.message);
+      });
+    };
     s.on('data', (chunk: Buffer) => {
       try {
         decoder.feed(chunk, (body) => {
@@ -221,11 +349,13 @@ export class Transport {
             from = h.from;
             return;
           }
-          const m = f.message;
           if (from === 0) return refuse('a message before hello');
+          if (f.kind === 'snapChunk' || f.kind === 'snapEnd') return onSnapFrame(f.kind, f);
+          const m = f.message;
           if (m.from !== from || m.to !== this.id) return refuse(`message ${m.from}->${m.to} on the connection from ${from}`);
+          if (f.kind === 'snapBegin') return onSnapFrame('snapBegin', f);
           if (this.cut.has(from)) return;
-          this.opts.onMessage(m);
+          deliver(m);
         });
       } catch (e) {
         // A malformed frame ends the connection; anything else (a raft invariant) is fatal.
@@ -234,7 +364,11 @@ export class Transport {
       }
     });
     s.on('error', () => {});
-    s.once('close', () => this.inbound.delete(s));
+    s.once('close', () => {
+      this.inbound.delete(s);
+      if (rx !== null) rxFail(rx, 'the connection closed');
+      rx = null;
+    });
   }
 
   async close(): Promise<void> {
@@ -251,4 +385,17 @@ export class Transport {
     this.listener = null;
     if (l) await new Promise<void>((resolve) => l.close(() => resolve()));
   }
+}
+
+/** Resolves when the socket drained its buffer, or closed. */
+function drained(s: net.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      s.off('drain', done);
+      s.off('close', done);
+      resolve();
+    };
+    s.on('drain', done);
+    s.on('close', done);
+  });
 }

@@ -3,6 +3,12 @@
 //
 //   1 hello:   u8 version | varint from | varint to       (first frame of every connection)
 //   2 message: a raft Message (every type a peer may receive, with entries and snapshot)
+//   3 snapshot begin: a MsgSnap (as 2) whose payload follows in chunks, not inline
+//   4 snapshot chunk: bytes of the payload, in order
+//   5 snapshot end: varint total payload bytes; the receiver then steps the MsgSnap
+//
+// A snapshot's payload is streamed (3, 4..., 5) so that no frame holds a whole snapshot and
+// other messages keep flowing between its chunks.
 //
 // FrameDecoder is a pure parser in the style of pg-protocol: feed() chunks, get whole frames.
 
@@ -12,6 +18,9 @@ import { ByteReader, ByteWriter, CodecError } from './bytes';
 export const WIRE_VERSION = 1;
 const FRAME_HELLO = 1;
 const FRAME_MESSAGE = 2;
+const FRAME_SNAP_BEGIN = 3;
+const FRAME_SNAP_CHUNK = 4;
+const FRAME_SNAP_END = 5;
 /** A frame larger than this is a protocol error (snapshots are to be chunked below it). */
 export const FRAME_BYTES_MAX = 256 * 1024 * 1024;
 
@@ -30,7 +39,36 @@ export interface Hello {
   to: NodeId;
 }
 
-export type Frame = { kind: 'hello'; hello: Hello } | { kind: 'message'; message: Message };
+export type Frame =
+  | { kind: 'hello'; hello: Hello }
+  | { kind: 'message'; message: Message }
+  | { kind: 'snapBegin'; message: Message }
+  | { kind: 'snapChunk'; data: Uint8Array }
+  | { kind: 'snapEnd'; totalBytes: number };
+
+/** The first frame of a streamed snapshot: the MsgSnap, with metadata only. */
+export function encodeSnapBegin(m: Message): Buffer {
+  if (m.type !== 'MsgSnap' || m.snapshot === undefined) throw new CodecError('a snapshot stream begins with a MsgSnap');
+  const f = encodeMessage({ ...m, snapshot: { metadata: m.snapshot.metadata, data: new Uint8Array(0) } });
+  f[4] = FRAME_SNAP_BEGIN;
+  return f;
+}
+
+export function encodeSnapChunk(data: Uint8Array): Buffer {
+  const w = new ByteWriter(data.byteLength + 16);
+  w.u32(0);
+  w.u8(FRAME_SNAP_CHUNK);
+  w.bytes(data);
+  return sealFrame(w);
+}
+
+export function encodeSnapEnd(totalBytes: number): Buffer {
+  const w = new ByteWriter(16);
+  w.u32(0);
+  w.u8(FRAME_SNAP_END);
+  w.varint(totalBytes);
+  return sealFrame(w);
+}
 
 export function encodeHello(h: Hello): Buffer {
   const w = new ByteWriter(32);
@@ -125,7 +163,17 @@ export function decodeFrame(body: Uint8Array): Frame {
     r.expectEnd();
     return { kind: 'hello', hello };
   }
-  if (kind !== FRAME_MESSAGE) throw new CodecError(`unknown frame kind ${kind}`);
+  if (kind === FRAME_SNAP_CHUNK) {
+    const data = r.bytes();
+    r.expectEnd();
+    return { kind: 'snapChunk', data };
+  }
+  if (kind === FRAME_SNAP_END) {
+    const totalBytes = r.varint();
+    r.expectEnd();
+    return { kind: 'snapEnd', totalBytes };
+  }
+  if (kind !== FRAME_MESSAGE && kind !== FRAME_SNAP_BEGIN) throw new CodecError(`unknown frame kind ${kind}`);
   const type = MESSAGE_TYPES[r.u8()];
   if (type === undefined) throw new CodecError('unknown message type');
   const to = r.varint();
@@ -149,6 +197,10 @@ export function decodeFrame(body: Uint8Array): Frame {
   const snapshot = bool(r.u8()) ? decodeSnapshot(r) : undefined;
   r.expectEnd();
   const message: Message = { type, to, from, term, logTerm, index, entries, commit, snapshot, reject, rejectHint, context };
+  if (kind === FRAME_SNAP_BEGIN) {
+    if (type !== 'MsgSnap' || snapshot === undefined) throw new CodecError('a snapshot stream must begin with a MsgSnap');
+    return { kind: 'snapBegin', message };
+  }
   return { kind: 'message', message };
 }
 
