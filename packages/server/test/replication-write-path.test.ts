@@ -18,14 +18,23 @@ interface FakeClient {
   waiting: boolean;
   isClosed: boolean;
   replies: string[];
+  writesInFlight: number;
+  protocol: 2 | 3;
+  resumes: number;
   resume(): void;
+  scheduleFlush(): void;
 }
 
 function fakeClient(id: number): FakeClient {
   const c: FakeClient = {
     id, db: 0, inExec: false, out: new ReplyWriter(), waiting: false, isClosed: false, replies: [],
+    writesInFlight: 0, protocol: 2, resumes: 0,
     resume() {
       c.waiting = false;
+      c.resumes++;
+      c.scheduleFlush();
+    },
+    scheduleFlush() {
       const b = c.out.take();
       if (b !== null) c.replies.push(b.toString('latin1'));
     },
@@ -153,4 +162,29 @@ test('not leader, no leader, refused proposals: not executed, nothing proposed',
   driver.isLeader = false;
   wp.submit({ id: 0, db: 0, inExec: false, out: new ReplyWriter() } as unknown as Client, { kind: 'expire', db: 0, keys: ['k'] });
   wp.close();
+});
+
+test('pipelined writes of one client are answered in order, even when a newer one is refused first', async () => {
+  const { driver, wp, submit } = setup();
+  const a = fakeClient(1);
+  submit(a, ['SET', 'x', '1']);
+  submit(a, ['SET', 'y', '2']);
+  await turn();
+  expect(driver.proposed.length).toBe(2);
+  expect(a.writesInFlight).toBe(2);
+  // Leadership is lost: a third write is refused at once, but two older ones are still pending.
+  driver.isLeader = false;
+  driver.leader = 2;
+  submit(a, ['SET', 'z', '3']);
+  expect(a.replies).toEqual([]);
+  // The first commits, the second is overwritten by another leader's entry at its index.
+  wp.applyEntry({ index: 10, term: 2, type: 'normal', data: driver.proposed[0]! });
+  expect(a.replies.join('')).toBe('+OK\r\n');
+  expect(a.resumes).toBe(0);
+  wp.applyEntry({ index: 11, term: 3, type: 'normal', data: encodeOp({ kind: 'command', db: 0, argv: ['SET', 'other', 'v'] }, Date.now(), 1) });
+  const all = a.replies.join('');
+  expect(all.startsWith('+OK\r\n-TRYAGAIN ')).toBe(true);
+  expect(all.split('\r\n')[2]!.startsWith('-READONLY ')).toBe(true);
+  expect(a.resumes).toBe(1);
+  expect(a.writesInFlight).toBe(0);
 });
