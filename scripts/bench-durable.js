@@ -177,7 +177,7 @@ function load(port, from, count) {
 async function snapshotStall(o) {
   const port = await freePort();
   const n = o.snapshotKeys;
-  const node = await start('keel', process.execPath, [keelMain, 'server', '--port', String(port), '--dir', tmp('keel-snap'), '--appendfsync', 'always', '--snapshot-entries', String(n + 10)], port);
+  const node = await start('keel', process.execPath, [keelMain, 'server', '--port', String(port), '--dir', tmp('keel-snap'), '--appendfsync', 'always', '--snapshot-entries', String(n + 10), '--snapshot-bytes', String(2 ** 40)], port);
   const t0 = Date.now();
   await Promise.all([0, 1, 2, 3].map((k) => load(port, (k * n) / 4, n / 4)));
   process.stderr.write(`  loaded ${n} keys in ${Date.now() - t0} ms\n`);
