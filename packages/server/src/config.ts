@@ -82,8 +82,8 @@ export const PARAMS: Param[] = [
   { name: 'client-query-buffer-limit', kind: 'memory', field: 'clientQueryBufferLimit', mutable: true, min: 1024 * 1024, max: 1024 * 1024 * 1024 * 4 },
   { name: 'client-output-buffer-limit', kind: 'outputlimit', mutable: true },
   { name: 'proto-max-bulk-len', kind: 'memory', field: 'protoMaxBulkLen', mutable: true, min: 1024 * 1024, max: 536870888 },
-  // Read-only, for tools that ask (redis-benchmark does): Keel takes no RDB saves and, until
-  // the write-ahead log lands, keeps no append-only file.
+  // Read-only, for tools that ask (redis-benchmark does): Keel takes no RDB saves; every write
+  // goes through its write-ahead log (the CLI reports appendonly yes).
   { name: 'save', kind: 'string', field: 'save', mutable: false },
   { name: 'appendonly', kind: 'string', field: 'appendonly', mutable: false },
   { name: 'databases', kind: 'int', field: 'databases', mutable: false, min: 16, max: 16 },
