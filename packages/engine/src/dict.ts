@@ -54,7 +54,26 @@ function newTable<V>(size: number): Table<V> {
   return new Array<DictEntry<V> | null>(size).fill(null);
 }
 
+/**
+ * Told before an insert or a delete changes a bucket's chain (a snapshot in progress saves the
+ * chain first, so that it can walk the table as it was without copying it up front).
+ */
+export interface ChainObserver {
+  beforeChainChange(table: readonly (DictEntry<unknown> | null)[], bucket: number): void;
+}
+
+/** The tables of a Dict as they are now (see Dict.view). */
+export interface DictView<V> {
+  t0: readonly (DictEntry<V> | null)[];
+  t1: readonly (DictEntry<V> | null)[] | null;
+  rehashIdx: number;
+  size: number;
+}
+
 export class Dict<V> {
+  /** While set, neither rehashing nor resizing happens (a snapshot is walking the tables). */
+  rehashPaused = false;
+  observer: ChainObserver | null = null;
   private t0: Table<V> = newTable(INITIAL_SIZE);
   private t1: Table<V> | null = null;
   private used0 = 0;
@@ -112,12 +131,14 @@ export class Dict<V> {
     const h = hashString(key);
     if (this.t1 !== null) {
       const i = h & (this.t1.length - 1);
+      if (this.observer !== null) this.observer.beforeChainChange(this.t1, i);
       const e = new DictEntry(key, value, this.t1[i] ?? null);
       this.t1[i] = e;
       this.used1++;
       return e;
     }
     const i = h & (this.t0.length - 1);
+    if (this.observer !== null) this.observer.beforeChainChange(this.t0, i);
     const e = new DictEntry(key, value, this.t0[i] ?? null);
     this.t0[i] = e;
     this.used0++;
@@ -159,6 +180,11 @@ export class Dict<V> {
       }
     }
     return { t0Size: this.t0.length, t1Size: this.t1 === null ? 0 : this.t1.length, rehashIdx: this.rehashIdx, keys };
+  }
+
+  /** The tables as they are now: a snapshot walks them while writes go on (see ChainObserver). */
+  view(): DictView<V> {
+    return { t0: this.t0, t1: this.t1, rehashIdx: this.rehashIdx, size: this.size };
   }
 
   /** Rebuilds a table from a layout and the value of each key (in layout order). */
@@ -260,6 +286,7 @@ export class Dict<V> {
     let prev: DictEntry<V> | null = null;
     for (let e = t[i] ?? null; e !== null; prev = e, e = e.next) {
       if (e.key !== key) continue;
+      if (this.observer !== null) this.observer.beforeChainChange(t, i);
       if (prev === null) t[i] = e.next;
       else prev.next = e.next;
       return true;
@@ -268,6 +295,7 @@ export class Dict<V> {
   }
 
   private maybeGrow(): void {
+    if (this.rehashPaused) return;
     if (this.rehashIdx >= 0) {
       this.rehashStep();
       return;
@@ -276,7 +304,7 @@ export class Dict<V> {
   }
 
   private maybeShrink(): void {
-    if (this.rehashIdx >= 0) return;
+    if (this.rehashPaused || this.rehashIdx >= 0) return;
     const size = this.t0.length;
     if (size > INITIAL_SIZE && this.used0 * 8 < size) {
       let target = INITIAL_SIZE;
@@ -294,6 +322,7 @@ export class Dict<V> {
 
   /** Moves up to REHASH_STEP_BUCKETS non-empty buckets from t0 to t1. */
   private rehashStep(): void {
+    if (this.rehashPaused) return;
     const t1 = this.t1!;
     const m1 = t1.length - 1;
     let moved = 0;

@@ -134,6 +134,16 @@ export class Db {
   }
 }
 
+/** ModificationLog's state, for snapshots: the remembered modifications, oldest first. */
+export interface ModLogState {
+  seq: number;
+  forgottenSeq: number;
+  flushSeq: number[];
+  keys: string[];
+  dbs: Uint8Array;
+  seqs: Float64Array;
+}
+
 /** How many recent key modifications WATCH can tell apart; older watches fail conservatively. */
 const MODLOG_KEYS_MAX = 262144;
 
@@ -186,27 +196,37 @@ export class ModificationLog {
     this.flushSeq[db] = this.seq;
   }
 
-  /** The whole state, for a snapshot: the remembered modifications oldest first. */
-  exportState(): { seq: number; forgottenSeq: number; flushSeq: number[]; entries: Array<{ db: number; key: string; seq: number }> } {
-    const entries: Array<{ db: number; key: string; seq: number }> = [];
+  /**
+   * The whole state, for a snapshot: the remembered modifications oldest first, as parallel
+   * arrays (copied in a few milliseconds, without an object an entry).
+   */
+  exportState(): ModLogState {
     const n = this.ringFull ? MODLOG_KEYS_MAX : this.ringNext;
     const start = this.ringFull ? this.ringNext : 0;
-    for (let k = 0; k < n; k++) {
-      const i = (start + k) % MODLOG_KEYS_MAX;
-      entries.push({ db: this.ringDbs[i]!, key: this.ringKeys[i]!, seq: this.ringSeqs[i]! });
+    const keys = start === 0 ? this.ringKeys.slice(0, n) : this.ringKeys.slice(start).concat(this.ringKeys.slice(0, start));
+    const dbs = new Uint8Array(n);
+    const seqs = new Float64Array(n);
+    if (start === 0) {
+      dbs.set(this.ringDbs.subarray(0, n));
+      seqs.set(this.ringSeqs.subarray(0, n));
+    } else {
+      dbs.set(this.ringDbs.subarray(start));
+      dbs.set(this.ringDbs.subarray(0, start), MODLOG_KEYS_MAX - start);
+      seqs.set(this.ringSeqs.subarray(start));
+      seqs.set(this.ringSeqs.subarray(0, start), MODLOG_KEYS_MAX - start);
     }
-    return { seq: this.seq, forgottenSeq: this.forgottenSeq, flushSeq: this.flushSeq.slice(), entries };
+    return { seq: this.seq, forgottenSeq: this.forgottenSeq, flushSeq: this.flushSeq.slice(), keys, dbs, seqs };
   }
 
   /** Replaces the state with an exported one: the same verdicts follow. */
-  importState(st: ReturnType<ModificationLog['exportState']>): void {
+  importState(st: ModLogState): void {
     for (const m of this.lastMod) m.clear();
     this.ringNext = 0;
     this.ringFull = false;
     this.forgottenSeq = 0;
-    for (const e of st.entries) {
-      this.seq = e.seq;
-      this.touch(e.db, e.key);
+    for (let i = 0; i < st.keys.length; i++) {
+      this.seq = st.seqs[i]!;
+      this.touch(st.dbs[i]!, st.keys[i]!);
     }
     this.seq = st.seq;
     this.forgottenSeq = st.forgottenSeq;

@@ -13,8 +13,8 @@
 // iterate identically), and the same modification log (so a pending EXEC gets the same WATCH
 // verdict on a restored replica as on one that replayed the log).
 
-import { Dict, DictLayout, hashString } from '../dict';
-import { Db, SnapshotObserver, TypedValue, Value } from '../keyspace';
+import { ChainObserver, Dict, DictEntry, DictLayout, DictView, hashString } from '../dict';
+import { Db, ModLogState, SnapshotObserver, TypedValue, Value } from '../keyspace';
 import type { Engine } from '../engine';
 import { RecordReader, RecordSplitter, RecordWriter } from './codec';
 
@@ -27,7 +27,11 @@ const enum Rec {
   Db = 3,
   Key = 4,
   End = 5,
+  ModLogEntries = 6,
 }
+
+/** Modification-log entries a record (the log is written over several slices). */
+const MODLOG_ENTRIES_PER_RECORD = 4096;
 
 const TAG_STRING = 0;
 
@@ -96,31 +100,100 @@ interface Preimage {
   expireAt: number | undefined;
 }
 
-/** One database's progress through a job. */
-class DbProgress {
-  cursor = 0;
+/**
+ * One database's progress through a job. The job walks the live tables bucket by bucket; the
+ * tables cannot resize while it does (rehashing is paused), and before a write changes the
+ * chain of a bucket not yet walked, the Dict tells the job, which saves the chain's keys as
+ * they were. So the walk sees every bucket as it was when the job began, without copying the
+ * whole key order up front.
+ */
+class DbProgress implements ChainObserver {
   /** Set when FLUSHDB replaced the tables mid-job: the job reads the old ones. */
   frozen: { dict: Dict<Value>; expires: Map<string, number> } | null = null;
   readonly preimages = new Map<string, Preimage>();
   headerWritten = false;
+  readonly dict: Dict<Value>;
+  readonly view: DictView<Value>;
+  /** Keys of chains saved before a write changed them, by bucket rank. */
+  private readonly saved = new Map<number, string[]>();
+  /** The bucket being walked: its rank (t0 buckets, then t1's), its keys, the next one. */
+  private rank = -1;
+  private chain: string[] = [];
+  private chainPos = 0;
+  private finished = false;
 
-  constructor(
-    readonly db: Db,
-    readonly layout: DictLayout,
-  ) {}
+  constructor(readonly db: Db) {
+    this.dict = db.dict;
+    this.view = db.dict.view();
+    this.dict.rehashPaused = true;
+    this.dict.observer = this;
+  }
+
+  get t0Size(): number {
+    return this.view.t0.length;
+  }
+
+  get t1Size(): number {
+    return this.view.t1 === null ? 0 : this.view.t1.length;
+  }
 
   get done(): boolean {
-    return this.cursor >= this.layout.keys.length;
+    return this.finished;
   }
 
-  /** Where a key of this layout is iterated: a table-and-bucket rank, comparable across keys. */
-  rank(key: string): number {
-    const l = this.layout;
+  /** Where a key of these tables is walked: its bucket's rank. */
+  rankOf(key: string): number {
     const h = hashString(key);
-    const b0 = h & (l.t0Size - 1);
-    if (l.t1Size === 0 || b0 >= l.rehashIdx) return b0;
-    return l.t0Size + (h & (l.t1Size - 1));
+    const b0 = h & (this.t0Size - 1);
+    if (this.view.t1 === null || b0 >= this.view.rehashIdx) return b0;
+    return this.t0Size + (h & (this.t1Size - 1));
   }
+
+  /** The rank of the bucket being walked (keys of lower ranks are written). */
+  get cursorRank(): number {
+    return this.rank;
+  }
+
+  beforeChainChange(table: readonly (DictEntry<unknown> | null)[], bucket: number): void {
+    const rank = table === this.view.t0 ? bucket : table === this.view.t1 ? this.t0Size + bucket : -1;
+    if (rank < 0 || rank <= this.rank || this.saved.has(rank)) return;
+    this.saved.set(rank, chainKeys(table[bucket] ?? null));
+  }
+
+  /** The next key of the walk, or null at its end. */
+  nextKey(): string | null {
+    while (this.chainPos >= this.chain.length) {
+      this.rank++;
+      const total = this.t0Size + this.t1Size;
+      if (this.rank >= total) {
+        this.finish();
+        return null;
+      }
+      const saved = this.saved.get(this.rank);
+      if (saved !== undefined) {
+        this.saved.delete(this.rank);
+        this.chain = saved;
+      } else {
+        const table = this.rank < this.t0Size ? this.view.t0 : this.view.t1!;
+        const bucket = this.rank < this.t0Size ? this.rank : this.rank - this.t0Size;
+        this.chain = chainKeys(table[bucket] ?? null);
+      }
+      this.chainPos = 0;
+    }
+    return this.chain[this.chainPos++]!;
+  }
+
+  finish(): void {
+    this.finished = true;
+    if (this.dict.observer === this) this.dict.observer = null;
+    this.dict.rehashPaused = false;
+  }
+}
+
+function chainKeys(e: DictEntry<unknown> | null): string[] {
+  const keys: string[] = [];
+  for (; e !== null; e = e.next) keys.push(e.key);
+  return keys;
 }
 
 export interface SnapshotJobStats {
@@ -137,9 +210,12 @@ export interface SnapshotJobStats {
  */
 export class SnapshotJob implements SnapshotObserver {
   private readonly progress: DbProgress[];
+  /** Keys of each database when the job began: what it writes. */
+  private readonly counts: number[];
   private readonly w = new RecordWriter();
   private dbIndex = 0;
-  private phase: 'header' | 'dbs' | 'end' | 'done' = 'header';
+  private phase: 'header' | 'modlog' | 'dbs' | 'end' | 'done' = 'header';
+  private modlogPos = 0;
   private readonly modlogState: ReturnType<Engine['modlog']['exportState']>;
   readonly stats: SnapshotJobStats = { keys: 0, bytes: 0, preimages: 0, captureMs: 0 };
 
@@ -151,7 +227,8 @@ export class SnapshotJob implements SnapshotObserver {
     for (const db of engine.dbs) {
       if (db.observer !== null) throw new Error('a snapshot is already in progress');
     }
-    this.progress = engine.dbs.map((db) => new DbProgress(db, db.dict.captureLayout()));
+    this.progress = engine.dbs.map((db) => new DbProgress(db));
+    this.counts = engine.dbs.map((db) => db.dict.size);
     this.modlogState = engine.modlog.exportState();
     for (const db of engine.dbs) db.observer = this;
     this.stats.captureMs = performance.now() - t0;
@@ -160,8 +237,8 @@ export class SnapshotJob implements SnapshotObserver {
   beforeWrite(db: Db, key: string): void {
     const p = this.progress[db.index]!;
     if (p.frozen !== null || p.done || p.preimages.has(key)) return;
-    // Keys in buckets the job has passed are written already; new keys are not in the layout.
-    if (p.rank(key) < p.rank(p.layout.keys[p.cursor]!)) return;
+    // Keys in buckets the job has passed are written already; new keys are not in the walk.
+    if (p.rankOf(key) < p.cursorRank) return;
     const value = db.dict.get(key);
     if (value === undefined) return; // not in the layout: a key this job will never look at
     p.preimages.set(key, { value: typeof value === 'string' ? value : value.clone(), expireAt: db.expires.get(key) });
@@ -186,7 +263,22 @@ export class SnapshotJob implements SnapshotObserver {
     while (bytes < this.chunkBytes && !this.isDone()) {
       if (this.phase === 'header') {
         this.writeHeader(emit);
-        this.phase = 'dbs';
+        this.phase = 'modlog';
+      } else if (this.phase === 'modlog') {
+        const m = this.modlogState;
+        const end = Math.min(m.keys.length, this.modlogPos + MODLOG_ENTRIES_PER_RECORD);
+        if (this.modlogPos < end) {
+          this.w.u8(Rec.ModLogEntries);
+          this.w.varint(end - this.modlogPos);
+          for (let i = this.modlogPos; i < end; i++) {
+            this.w.u8(m.dbs[i]!);
+            this.w.str(m.keys[i]!);
+            this.w.varint(m.seqs[i]!);
+          }
+          emit();
+          this.modlogPos = end;
+        }
+        if (this.modlogPos >= m.keys.length) this.phase = 'dbs';
       } else if (this.phase === 'dbs') {
         const p = this.progress[this.dbIndex];
         if (p === undefined) {
@@ -196,16 +288,17 @@ export class SnapshotJob implements SnapshotObserver {
         if (!p.headerWritten) {
           this.w.u8(Rec.Db);
           this.w.varint(p.db.index);
-          this.w.varint(p.layout.t0Size);
-          this.w.varint(p.layout.t1Size);
-          this.w.svarint(p.layout.rehashIdx);
-          this.w.varint(p.layout.keys.length);
+          this.w.varint(p.t0Size);
+          this.w.varint(p.t1Size);
+          this.w.svarint(p.view.rehashIdx);
+          this.w.varint(this.counts[this.dbIndex]!);
           emit();
           p.headerWritten = true;
         }
-        while (!p.done && bytes < this.chunkBytes) {
-          this.writeKey(p, p.layout.keys[p.cursor]!);
-          p.cursor++;
+        while (bytes < this.chunkBytes) {
+          const key = p.nextKey();
+          if (key === null) break;
+          this.writeKey(p, key);
           emit();
         }
         if (p.done) this.dbIndex++;
@@ -233,6 +326,7 @@ export class SnapshotJob implements SnapshotObserver {
   private finish(): void {
     this.phase = 'done';
     for (const db of this.engine.dbs) if (db.observer === this) db.observer = null;
+    for (const p of this.progress) p.finish();
   }
 
   private writeHeader(emit: () => void): void {
@@ -247,12 +341,7 @@ export class SnapshotJob implements SnapshotObserver {
     w.varint(m.seq);
     w.varint(m.forgottenSeq);
     for (const f of m.flushSeq) w.varint(f);
-    w.varint(m.entries.length);
-    for (const e of m.entries) {
-      w.u8(e.db);
-      w.str(e.key);
-      w.varint(e.seq);
-    }
+    w.varint(m.keys.length);
     emit();
   }
 
@@ -268,7 +357,7 @@ export class SnapshotJob implements SnapshotObserver {
       const dict = p.frozen?.dict ?? p.db.dict;
       const expires = p.frozen?.expires ?? p.db.expires;
       const v = dict.get(key);
-      if (v === undefined) throw new Error(`snapshot: key of the layout vanished without a preimage (db ${p.db.index})`);
+      if (v === undefined) throw new Error(`snapshot: a key of the walk vanished without a preimage (db ${p.db.index})`);
       value = v;
       expireAt = expires.get(key);
     }
@@ -303,6 +392,8 @@ export class SnapshotLoader {
   private ended = false;
   private current: { index: number; layout: Omit<DictLayout, 'keys'>; count: number; keys: string[]; values: Value[]; expires: Map<string, number> } | null = null;
   private readonly restoredDbs = new Set<number>();
+  private modlog: ModLogState | null = null;
+  private modlogFilled = 0;
   private keys = 0;
 
   constructor(private readonly engine: Engine) {}
@@ -336,12 +427,26 @@ export class SnapshotLoader {
         const forgottenSeq = r.varint();
         const flushSeq = this.engine.dbs.map(() => r.varint());
         const n = r.varint();
-        const entries: Array<{ db: number; key: string; seq: number }> = [];
-        for (let i = 0; i < n; i++) entries.push({ db: r.u8(), key: r.str(), seq: r.varint() });
-        this.engine.modlog.importState({ seq, forgottenSeq, flushSeq, entries });
+        this.modlog = { seq, forgottenSeq, flushSeq, keys: new Array<string>(n), dbs: new Uint8Array(n), seqs: new Float64Array(n) };
+        this.modlogFilled = 0;
+        this.maybeImportModlog();
+        return;
+      }
+      case Rec.ModLogEntries: {
+        const m = this.modlog;
+        if (m === null) throw new Error('snapshot has modification-log entries before their header');
+        const n = r.varint();
+        if (this.modlogFilled + n > m.keys.length) throw new Error('snapshot has more modification-log entries than it promised');
+        for (let i = 0; i < n; i++, this.modlogFilled++) {
+          m.dbs[this.modlogFilled] = r.u8();
+          m.keys[this.modlogFilled] = r.str();
+          m.seqs[this.modlogFilled] = r.varint();
+        }
+        this.maybeImportModlog();
         return;
       }
       case Rec.Db: {
+        if (this.modlog !== null) throw new Error('snapshot has a database before its modification log is complete');
         this.closeDb();
         const index = r.varint();
         const layout = { t0Size: r.varint(), t1Size: r.varint(), rehashIdx: r.svarint() };
@@ -372,6 +477,14 @@ export class SnapshotLoader {
       default:
         throw new Error(`snapshot has an unknown record kind ${kind}`);
     }
+  }
+
+  /** Installs the modification log once all its entries have arrived. */
+  private maybeImportModlog(): void {
+    const m = this.modlog;
+    if (m === null || this.modlogFilled < m.keys.length) return;
+    this.engine.modlog.importState(m);
+    this.modlog = null;
   }
 
   private closeDbIfComplete(): void {
