@@ -5,6 +5,16 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runServer } from './server';
 import { runWalCheck, runWalRepair } from './wal';
+import { runClusterStatus, runTransferLeader } from './cluster';
+
+async function cli(f: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await f();
+  } catch (e) {
+    process.stderr.write(`keel: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}
 
 void yargs(hideBin(process.argv))
   .scriptName('keel')
@@ -47,6 +57,17 @@ void yargs(hideBin(process.argv))
         async () => {
           process.exitCode = await runWalRepair(process.argv.slice(3));
         })
+      .demandCommand(1),
+  )
+  .command('cluster <action>', 'See and manage a running shard', (y) =>
+    y
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'a node\'s client address' })
+      .option('port', { type: 'number', default: 6379, describe: 'a node\'s client port' })
+      .command('status', 'Role, term, leader, members, and per-peer lag (from INFO replication)', (yy) => yy.option('json', { type: 'boolean' }),
+        async (argv) => cli(() => runClusterStatus(String(argv.host), Number(argv.port), argv.json === true)))
+      .command('transfer-leader', 'Move the shard\'s leadership to a node (KEEL.TRANSFERLEADER)', (yy) =>
+        yy.option('to', { type: 'string', demandOption: true, describe: 'the node to lead: n2 (or its raft id)' }),
+        async (argv) => cli(() => runTransferLeader(String(argv.host), Number(argv.port), String(argv.to))))
       .demandCommand(1),
   )
   .demandCommand(1, 'Name a command: keel server --help')

@@ -27,6 +27,9 @@ const SHARD_KEYS = [
 ] as const;
 type ShardKey = (typeof SHARD_KEYS)[number];
 
+/** How long SIGTERM waits for a leader to hand its leadership off before stopping anyway. */
+const HANDOFF_TIMEOUT_MS = 2000;
+
 /** The client port + this is the node-to-node port, as Redis Cluster's bus. */
 export const CLUSTER_PORT_OFFSET = 10000;
 
@@ -183,7 +186,10 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
     if (stopping) return;
     stopping = true;
     server.log.notice(`Received ${signal}, shutting down`);
-    void node.close().then(
+    // A leader hands its leadership to an up-to-date follower first (bounded), so that a
+    // rolling restart fails no client write.
+    const handOff = signal === 'SIGTERM' ? node.handOff(HANDOFF_TIMEOUT_MS).catch((e: Error) => server.log.warning(`hand-off failed: ${e.message}`)) : Promise.resolve();
+    void handOff.then(() => node.close()).then(
       () => {
         server.log.notice('Keel is now ready to exit, bye bye...');
         process.exit(0);

@@ -46,6 +46,8 @@ export class Client implements ClientView {
   waiting = false;
   /** Writes submitted and not yet answered (the replicated write path keeps this count). */
   writesInFlight = 0;
+  /** The log index of this client's last applied write (replicated shard; WAIT counts on it). */
+  lastWriteIndex = 0;
   /** The last command dispatched (a blocking one stops a pipeline behind it). */
   lastSpec: CommandSpec | null = null;
   private readonly queue: string[][] = [];

@@ -19,6 +19,21 @@ function human(bytes: number): string {
   return i === 0 ? `${bytes}B` : `${v.toFixed(2)}${units[i]}`;
 }
 
+/** An INFO section supplied from outside this file: its name and its fields, computed per call. */
+export type InfoSection = () => { name: string; fields: Array<[string, string | number]>; inDefault: boolean };
+
+const extraSections = new WeakMap<KeelServer, InfoSection[]>();
+
+/**
+ * Adds a section to a server's INFO (in the default set if inDefault). A section named as a built-in one
+ * (e.g. 'Replication') replaces it.
+ */
+export function addInfoSection(server: KeelServer, section: InfoSection): void {
+  let list = extraSections.get(server);
+  if (list === undefined) extraSections.set(server, (list = []));
+  list.push(section);
+}
+
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'keyspace'];
 
 export function infoText(server: KeelServer, sections: string[]): string {
@@ -32,7 +47,16 @@ export function infoText(server: KeelServer, sections: string[]): string {
   const uptime = Math.floor((now - server.stats.startedAtMs) / 1000);
   const e = server.engine;
   const out: string[] = [];
+  const extra = new Map<string, ReturnType<InfoSection>>();
+  for (const f of extraSections.get(server) ?? []) {
+    const r = f();
+    extra.set(r.name.toLowerCase(), r);
+  }
+  const builtIn = new Set<string>();
   const section = (name: string, fields: Array<[string, string | number]>) => {
+    builtIn.add(name.toLowerCase());
+    const replaced = extra.get(name.toLowerCase());
+    if (replaced !== undefined) fields = replaced.fields;
     if (!include(name.toLowerCase())) return;
     out.push(`# ${name}\r\n${fields.map(([k, v]) => `${k}:${v}\r\n`).join('')}`);
   };
@@ -100,6 +124,10 @@ export function infoText(server: KeelServer, sections: string[]): string {
     ['role', 'master'],
     ['connected_slaves', 0],
   ]);
+  for (const [key, { name, fields, inDefault }] of extra) {
+    if (builtIn.has(key) || !(all || (useDefault && inDefault) || want.has(key))) continue;
+    out.push(`# ${name}\r\n${fields.map(([k, v]) => `${k}:${v}\r\n`).join('')}`);
+  }
   const cpu = process.cpuUsage();
   section('CPU', [
     ['used_cpu_sys', (cpu.system / 1e6).toFixed(6)],

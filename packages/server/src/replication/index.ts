@@ -7,3 +7,4 @@ export * from './replicated-write-path';
 export * from './read-index';
 export * from './shard-node';
 export * as replicationErrors from './errors';
+export * from './admin';

@@ -234,6 +234,7 @@ export class ReplicatedWritePath implements WritePath {
     if (mine !== undefined) {
       const client = mine.client;
       const retryDeadlineMs = mine.retryDeadlineMs;
+      client.lastWriteIndex = e.index;
       if (!isConnection(client)) {
         const blocked = engine.apply(op, client.out, timeMs, seed, client);
         this.afterApply(client, op, blocked, retryDeadlineMs);

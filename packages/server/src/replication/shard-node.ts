@@ -15,7 +15,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { Engine, engineCommands, SnapshotJob, SnapshotLoader, snapshotToBuffer } from '@keel/engine';
-import { Entry, NodeId, ReadState, Snapshot, SoftState } from '@keel/raft';
+import { Entry, NodeId, NONE, ReadState, Snapshot, SoftState } from '@keel/raft';
 import { ServerConfig } from '../config';
 import { KeelServer } from '../server';
 import { RaftDriver, StateMachine } from './driver';
@@ -23,6 +23,7 @@ import { DurableLogStore, hasSnapshotFiles, isFresh, LogStore, MemoryLogStore } 
 import { ReadIndexReads } from './read-index';
 import { ReplicatedWritePath } from './replicated-write-path';
 import { PeerAddress, Transport } from './transport';
+import { registerInfo, transferLeaderSpec, Waits } from './admin';
 
 export interface ShardMember {
   id: NodeId;
@@ -76,6 +77,12 @@ export class ShardNode implements StateMachine {
   readonly snapshots: SnapshotStats = { taken: 0, installed: 0, lastIndex: 0, lastBytes: 0, lastMs: 0, lastSliceMsMax: 0, lastCaptureMs: 0 };
   /** What start() found in the store. */
   recovered = { fresh: false, snapshotIndex: 0, lastIndex: 0, commit: 0 };
+  /** When each peer last acknowledged an append or heartbeat (performance.now()). */
+  readonly lastAckMs = new Map<NodeId, number>();
+  /** When a message from the leader last arrived (performance.now(); 0: never). */
+  lastLeaderContactMs = 0;
+  /** Blocked WAIT commands. */
+  readonly waits: Waits;
   private readonly opts: ShardNodeOptions;
   private readonly durable: DurableLogStore | null;
   private closed = false;
@@ -98,17 +105,100 @@ export class ShardNode implements StateMachine {
       host: me.host,
       port: me.clusterPort,
       peers,
-      onMessage: (m) => this.driver.step(m),
+      onMessage: (m) => {
+        const now = performance.now();
+        if (m.type === 'MsgAppResp' || m.type === 'MsgHeartbeatResp') this.lastAckMs.set(m.from, now);
+        else if (m.from === this.driver.leader) this.lastLeaderContactMs = now;
+        this.driver.step(m);
+        this.waits.poke();
+      },
       onUnreachable: (id) => this.driver.reportUnreachable(id),
       onSnapshotStatus: (id, ok) => this.driver.reportSnapshot(id, ok),
       openSnapshot: durable ? (index) => durable.openSnapshot(index) : undefined,
       receiveSnapshot: durable ? (meta) => durable.receiveSnapshot(meta) : undefined,
       log: this.server.log,
     });
+    this.waits = new Waits(this);
+    this.server.engine.commands.add([this.waits.spec(), transferLeaderSpec(this)]);
+    registerInfo(this);
   }
 
   get id(): NodeId {
     return this.opts.id;
+  }
+
+  get members(): readonly ShardMember[] {
+    return this.opts.members;
+  }
+
+  /** A node's client address (host:port), if known. */
+  clientAddressOf(id: NodeId): string | undefined {
+    return this.opts.members.find((m) => m.id === id)?.clientAddress;
+  }
+
+  /** Index of the last snapshot taken or installed. */
+  get snapshotIndex(): number {
+    return Math.max(this.snapIndex, this.store.firstIndex() - 1);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** How long a leadership transfer may take: two election timeouts. */
+  get transferTimeoutMs(): number {
+    return 2 * (this.opts.electionTimeoutTicks ?? 10) * (this.opts.tickMs ?? 100);
+  }
+
+  /**
+   * Before a planned stop: if this node leads a shard of several, hands leadership to the most
+   * up-to-date reachable voter, then waits for the writes it proposed to be answered (they
+   * commit under the new leader, whose log holds them), and a short grace for clients to be
+   * told where the leader went. Bounded by timeoutMs overall; resolves with what happened.
+   */
+  async handOff(timeoutMs = 2000, graceMs = 200): Promise<string> {
+    if (this.closed || this.driver === undefined || this.opts.members.length <= 1) return 'a shard of one: nothing to hand off';
+    if (!this.driver.isLeader) return 'not the leader: nothing to hand off';
+    const deadline = performance.now() + timeoutMs;
+    const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+    let moved = !this.driver.isLeader;
+    const tried = new Set<NodeId>();
+    while (!moved && performance.now() < deadline) {
+      const raft = this.driver.node.raft;
+      const voters = raft.trk.confState().voters;
+      let best: NodeId = NONE;
+      let bestMatch = -1;
+      for (const id of voters) {
+        const pr = raft.trk.progress.get(id);
+        if (id === this.id || pr === undefined || tried.has(id) || !this.transport.isReachable(id)) continue;
+        if (pr.match > bestMatch) {
+          best = id;
+          bestMatch = pr.match;
+        }
+      }
+      if (best === NONE) {
+        if (tried.size === 0) break;
+        tried.clear();
+        continue;
+      }
+      tried.add(best);
+      this.server.log.notice(`raft: node ${this.id} transfers leadership to node ${best} (match ${bestMatch}, last index ${raft.raftLog.lastIndex()}) before stopping`);
+      this.driver.transferLeader(best);
+      const until = Math.min(deadline, performance.now() + Math.max(200, this.transferTimeoutMs / 2));
+      while (this.driver.isLeader && performance.now() < until) await sleep(5);
+      moved = !this.driver.isLeader;
+    }
+    if (!moved) {
+      this.server.log.warning(`raft: node ${this.id} could not hand leadership off within ${timeoutMs} ms; stopping as leader`);
+      return 'not transferred';
+    }
+    while (this.writes.pendingCount > 0 && performance.now() < deadline) await sleep(5);
+    const graceEnd = Math.min(deadline, performance.now() + graceMs);
+    while (performance.now() < graceEnd) await sleep(10);
+    const lead = this.driver.leader;
+    const msg = `leadership is with node ${lead === NONE ? 'unknown' : lead}; ${this.writes.pendingCount} writes still pending`;
+    this.server.log.notice(`raft: node ${this.id} handed off: ${msg}`);
+    return msg;
   }
 
   /** Restores the engine, opens the log, starts the transport, the driver and the client listener. */
@@ -293,6 +383,7 @@ export class ShardNode implements StateMachine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.waits.close();
     this.driver?.stop();
     this.writes?.close();
     this.reads?.close();

@@ -1,0 +1,106 @@
+// Nemeses on a schedule drawn from the seed: one fault at a time, held for a while, then
+// healed, with quiet gaps between. Every start and end goes to the timeline (and the history,
+// as process 'nemesis').
+//   kill:      SIGKILL the leader or a random node; restart it when the fault ends
+//   pause:     SIGSTOP the leader or a random node; SIGCONT when the fault ends
+//   partition: isolate the leader, isolate a random node (majority / minority), or cut the
+//              leader's links one way (its messages out, or its messages in); heal at the end
+
+import { Cluster, sleep } from './cluster';
+import { History } from './history';
+import { Rng } from './rng';
+
+export const NEMESES = ['kill', 'pause', 'partition'] as const;
+export type NemesisName = (typeof NEMESES)[number];
+
+export interface TimelineEntry {
+  time: number;
+  phase: 'start' | 'end';
+  f: string;
+  value: unknown;
+}
+
+export interface NemesisOptions {
+  /** Quiet time between faults, ms. */
+  gapMs: [number, number];
+  /** How long a fault is held, ms. */
+  holdMs: [number, number];
+}
+
+export const DEFAULT_NEMESIS_OPTIONS: NemesisOptions = { gapMs: [1000, 2500], holdMs: [1500, 4000] };
+
+export class Nemesis {
+  readonly timeline: TimelineEntry[] = [];
+  faults = 0;
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly history: History,
+    private readonly kinds: NemesisName[],
+    private readonly rng: Rng,
+    private readonly opts: NemesisOptions = DEFAULT_NEMESIS_OPTIONS,
+  ) {}
+
+  private record(phase: 'start' | 'end', f: string, value: unknown): void {
+    const ev = this.history.add({ type: phase === 'start' ? 'invoke' : 'ok', process: 'nemesis', f, value });
+    this.timeline.push({ time: ev.time, phase, f, value });
+  }
+
+  private async target(): Promise<{ node: number; which: string }> {
+    if (this.rng.next() < 0.5) {
+      const leader = await this.cluster.findLeader(1500);
+      if (leader !== undefined) return { node: leader, which: 'leader' };
+    }
+    return { node: this.rng.int(0, this.cluster.size - 1), which: 'random' };
+  }
+
+  /** Runs faults until stop() says so; every fault is healed before it returns. */
+  async run(stop: () => boolean): Promise<void> {
+    if (this.kinds.length === 0) return;
+    const wait = async (range: [number, number]) => {
+      const end = Date.now() + this.rng.int(range[0], range[1]);
+      while (Date.now() < end && !stop()) await sleep(Math.min(50, end - Date.now()));
+    };
+    await wait(this.opts.gapMs);
+    while (!stop()) {
+      const kind = this.rng.pick(this.kinds);
+      this.faults++;
+      if (kind === 'kill') {
+        const { node, which } = await this.target();
+        this.record('start', 'kill', { node: this.cluster.nodes[node]!.name, which });
+        await this.cluster.killNode(node);
+        await wait(this.opts.holdMs);
+        await this.cluster.startNode(node);
+        this.record('end', 'restart', { node: this.cluster.nodes[node]!.name });
+      } else if (kind === 'pause') {
+        const { node, which } = await this.target();
+        this.record('start', 'pause', { node: this.cluster.nodes[node]!.name, which });
+        this.cluster.pauseNode(node);
+        await wait(this.opts.holdMs);
+        this.cluster.resumeNode(node);
+        this.record('end', 'resume', { node: this.cluster.nodes[node]!.name });
+      } else {
+        const variant = this.rng.pick(['isolate-leader', 'isolate-random', 'leader-out', 'leader-in'] as const);
+        let node: number;
+        if (variant === 'isolate-random') node = this.rng.int(0, this.cluster.size - 1);
+        else node = (await this.cluster.findLeader(1500)) ?? this.rng.int(0, this.cluster.size - 1);
+        const others = this.cluster.nodes.map((n) => n.index).filter((i) => i !== node);
+        const name = (i: number) => this.cluster.nodes[i]!.name;
+        if (variant === 'leader-out') {
+          for (const j of others) this.cluster.block(node, j);
+          this.record('start', 'partition', { variant, blocked: others.map((j) => `${name(node)}->${name(j)}`) });
+        } else if (variant === 'leader-in') {
+          for (const j of others) this.cluster.block(j, node);
+          this.record('start', 'partition', { variant, blocked: others.map((j) => `${name(j)}->${name(node)}`) });
+        } else {
+          this.cluster.partition([node], others);
+          this.record('start', 'partition', { variant, groups: [[name(node)], others.map(name)] });
+        }
+        await wait(this.opts.holdMs);
+        this.cluster.heal();
+        this.record('end', 'heal', null);
+      }
+      await wait(this.opts.gapMs);
+    }
+  }
+}

@@ -1,0 +1,124 @@
+// Workloads: what each client process does, the final reads once the faults are healed, and
+// the checker of the resulting history.
+//   register: GET / SET / compare-and-set (WATCH, GET, MULTI, SET, EXEC) on a few keys
+//   set:      SADD of unique elements, some SMEMBERS, a final SMEMBERS
+//   counter:  INCR, some GET, a final GET
+
+import { Client, OpFail, Session } from './client';
+import { checkCounter, checkRegister, checkSet, Verdict } from './checkers';
+import { PairedOp } from './history';
+import { Rng } from './rng';
+
+export interface Workload {
+  name: string;
+  /** One operation of a client process. */
+  op(client: Client, rng: Rng): Promise<unknown>;
+  /** After the faults are healed: reads that must succeed (retried by the caller). */
+  finalOps(client: Client): Promise<boolean>;
+  check(ops: PairedOp[]): Verdict;
+}
+
+let uniq = 0;
+function unique(prefix: string): string {
+  return `${prefix}${++uniq}`;
+}
+
+export function registerWorkload(prefix: string, keyCount = 3): Workload {
+  const keys = Array.from({ length: keyCount }, (_, i) => `${prefix}reg:${i}`);
+  /** The last value each key was seen with (a good cas expectation). */
+  const last = new Map<string, string | null>();
+  return {
+    name: 'register',
+    async op(client, rng) {
+      const key = rng.pick(keys);
+      const roll = rng.next();
+      if (roll < 0.4) {
+        return client.invoke('read', key, null, async (s) => {
+          const r = (await s.call(['GET', key])) as string | null;
+          last.set(key, r);
+          return r;
+        });
+      }
+      if (roll < 0.7) {
+        const v = unique('w');
+        return client.invoke('write', key, v, async (s) => {
+          await s.call(['SET', key, v]);
+          last.set(key, v);
+          return v;
+        });
+      }
+      const expected = last.get(key) ?? null;
+      const v = unique('c');
+      return client.invoke('cas', key, [expected, v], async (s) => cas(s, key, expected, v));
+    },
+    async finalOps() {
+      return true;
+    },
+    check: (ops) => checkRegister(ops.filter((o) => o.key !== undefined && keys.includes(o.key))),
+  };
+}
+
+/** Compare-and-set by WATCH / GET / MULTI / SET / EXEC. A precondition that fails is a fail. */
+async function cas(s: Session, key: string, expected: string | null, v: string): Promise<unknown> {
+  await s.call(['WATCH', key]);
+  const cur = (await s.call(['GET', key])) as string | null;
+  if (cur !== expected) {
+    await s.call(['UNWATCH']);
+    throw new OpFail(`cas precondition: ${key} is ${String(cur)}, not ${String(expected)}`);
+  }
+  await s.call(['MULTI']);
+  await s.call(['SET', key, v]);
+  const r = await s.call(['EXEC']);
+  if (r === null) throw new OpFail('EXEC: a watched key changed (null reply)');
+  const first = (r as unknown[])[0];
+  if (first !== 'OK') throw new OpFail(`EXEC: unexpected ${JSON.stringify(r)}`);
+  return [expected, v];
+}
+
+export function setWorkload(prefix: string): Workload {
+  const key = `${prefix}set`;
+  return {
+    name: 'set',
+    async op(client, rng) {
+      if (rng.next() < 0.03) return client.invoke('read', key, null, async (s) => (await s.call(['SMEMBERS', key])) as string[]);
+      const v = unique('e');
+      return client.invoke('add', key, v, async (s) => {
+        await s.call(['SADD', key, v]);
+        return v;
+      });
+    },
+    async finalOps(client) {
+      return (await client.invoke('final-read', key, null, async (s) => (await s.call(['SMEMBERS', key])) as string[])) === 'ok';
+    },
+    check: (ops) => checkSet(ops.filter((o) => o.key === key)),
+  };
+}
+
+export function counterWorkload(prefix: string): Workload {
+  const key = `${prefix}counter`;
+  return {
+    name: 'counter',
+    async op(client, rng) {
+      if (rng.next() < 0.15) return client.invoke('read', key, null, async (s) => (await s.call(['GET', key])) as string | null);
+      return client.invoke('incr', key, 1, async (s) => (await s.call(['INCR', key])) as number);
+    },
+    async finalOps(client) {
+      return (await client.invoke('final-read', key, null, async (s) => (await s.call(['GET', key])) as string | null)) === 'ok';
+    },
+    check: (ops) => checkCounter(ops.filter((o) => o.key === key)),
+  };
+}
+
+export const WORKLOADS = ['register', 'set', 'counter'] as const;
+export type WorkloadName = (typeof WORKLOADS)[number];
+
+export function makeWorkload(name: WorkloadName, prefix: string): Workload {
+  switch (name) {
+    case 'register':
+      return registerWorkload(prefix);
+    case 'set':
+      return setWorkload(prefix);
+    case 'counter':
+      return counterWorkload(prefix);
+  }
+}
