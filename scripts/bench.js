@@ -1,15 +1,24 @@
 #!/usr/bin/env node
-// Throughput and latency of Keel next to redis-server, in the same run (issue 2, section 6).
+// Throughput and latency of Keel next to redis-server, in the same run (issues 2 and 3).
 //
 //   node scripts/bench.js [--quick] [--repeats R] [--requests N] [--pipelines 1,16]
-//                         [--tests ping,set,get,incr,mset] [--clients C] [--json FILE]
+//                         [--tests ping,set,...] [--clients C] [--servers LIST] [--json FILE]
 //
-// Starts redis-server and Keel on free loopback ports, runs
-//   redis-benchmark -h 127.0.0.1 -p P -c 50 -n N -t ping,set,get,incr,mset --csv [-P 16]
-// R times per pipeline depth, alternating which server goes first, and prints the medians:
-// ops/s, the ratio Keel/Redis, and p50/p99 latency (ms) for both.
+// Starts the servers on free loopback ports, runs
+//   redis-benchmark -h 127.0.0.1 -p P -c 50 -n N -t TESTS --csv [-P 16]
+// R times per pipeline depth, rotating which server goes first, and prints the medians:
+// ops/s, ratios, and p50/p99 latency (ms).
+// Servers (--servers, comma separated; default all four):
+//   redis         redis-server --appendonly no (in memory)
+//   redis-always  redis-server --appendonly yes --appendfsync always (every write fsync'd)
+//   keel          keel server (a durable Raft node: --appendfsync always, the default)
+//   keel-nofsync  keel server --appendfsync no (the log is written, never fsync'd: the
+//                 in-memory comparison with "redis")
+// Ratios: keel-nofsync/redis (the engine and protocol) and keel/redis-always (durable writes).
+// Tests (redis-benchmark -t names): ping,set,get,incr,mset (issue 2) and lpush,rpush,lpop,rpop,
+// sadd,hset,spop,zadd,zpopmin,lrange_100 (issue 3). Default: all of them.
 // N defaults to 100000 without pipelining and 1000000 with it (--quick: 20000 and 200000).
-// KEEL_TARGET=redis benchmarks redis-server against itself (checks the script).
+// KEEL_TARGET=redis benchmarks redis-server in place of Keel (checks the script).
 // Needs a build first (npm run bench builds, then runs this).
 'use strict';
 
@@ -27,8 +36,21 @@ try {
   process.exit(2);
 }
 
+const DEFAULT_TESTS = 'ping,set,get,incr,mset,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100';
+
+/** The servers that can be benchmarked: a spec (from the harness) and extra arguments. */
+const SERVERS = {
+  redis: { label: 'redis', spec: () => h.redisSpec, extraArgs: [] },
+  'redis-always': { label: 'redis aof always', spec: () => h.redisSpec, extraArgs: ['--appendonly', 'yes', '--appendfsync', 'always'] },
+  keel: { label: 'keel fsync always', spec: () => h.targetSpec(), extraArgs: [] },
+  'keel-nofsync': { label: 'keel fsync no', spec: () => h.targetSpec(), extraArgs: ['--appendfsync', 'no'] },
+};
+
 function parseArgs(argv) {
-  const o = { quick: false, repeats: 3, requests: undefined, pipelines: [1, 16], tests: 'ping,set,get,incr,mset', clients: 50, json: undefined };
+  const o = {
+    quick: false, repeats: 3, requests: undefined, pipelines: [1, 16], tests: DEFAULT_TESTS, clients: 50, json: undefined,
+    servers: Object.keys(SERVERS),
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -42,12 +64,14 @@ function parseArgs(argv) {
     else if (a === '--tests') o.tests = val();
     else if (a === '--clients') o.clients = Number(val());
     else if (a === '--json') o.json = val();
+    else if (a === '--servers') o.servers = val().split(',');
     else if (a === '--help' || a === '-h') {
-      console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 14).join('\n'));
+      console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 24).join('\n'));
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
   if (!(o.repeats >= 1) || o.pipelines.some((p) => !(p >= 1))) throw new Error('bad --repeats or --pipelines');
+  for (const name of o.servers) if (!SERVERS[name]) throw new Error(`unknown server ${name} (${Object.keys(SERVERS).join(', ')})`);
   return o;
 }
 
@@ -113,27 +137,35 @@ function machine() {
 }
 
 function printTable(results, o) {
-  const header = ['test', 'P', 'redis ops/s', 'keel ops/s', 'keel/redis', 'redis p50/p99 ms', 'keel p50/p99 ms'];
+  const names = o.servers;
+  const ratios = [];
+  if (names.includes('redis') && names.includes('keel-nofsync')) ratios.push(['keel-nofsync', 'redis', 'nofsync/redis']);
+  if (names.includes('redis-always') && names.includes('keel')) ratios.push(['keel', 'redis-always', 'always/always']);
+  if (ratios.length === 0 && names.length >= 2) ratios.push([names[1], names[0], `${names[1]}/${names[0]}`]);
+  const header = ['test', 'P', ...names.map((n) => `${SERVERS[n].label} ops/s`), ...ratios.map((r) => r[2]),
+    ...names.map((n) => `${n} p50/p99 ms`)];
   const rows = [];
   for (const pipeline of o.pipelines) {
-    const names = [...new Set(results.redis[pipeline].flat().map((r) => r.test))];
-    for (const test of names) {
-      const pick = (side) => results[side][pipeline].map((run) => run.find((r) => r.test === test)).filter(Boolean);
-      const r = pick('redis');
-      const k = pick('keel');
-      if (r.length === 0 || k.length === 0) continue;
-      const rr = median(r.map((x) => x.rps));
-      const kr = median(k.map((x) => x.rps));
-      rows.push({
-        test, pipeline, redisRps: rr, keelRps: kr, ratio: kr / rr,
-        redisP50: median(r.map((x) => x.p50)), redisP99: median(r.map((x) => x.p99)),
-        keelP50: median(k.map((x) => x.p50)), keelP99: median(k.map((x) => x.p99)),
-      });
+    const tests = [...new Set(results[names[0]][pipeline].flat().map((r) => r.test))];
+    for (const test of tests) {
+      const row = { test, pipeline, servers: {} };
+      for (const n of names) {
+        const runs = results[n][pipeline].map((run) => run.find((r) => r.test === test)).filter(Boolean);
+        if (runs.length === 0) continue;
+        row.servers[n] = { rps: median(runs.map((x) => x.rps)), p50: median(runs.map((x) => x.p50)), p99: median(runs.map((x) => x.p99)) };
+      }
+      row.ratios = {};
+      for (const [a, b, label] of ratios) {
+        if (row.servers[a] && row.servers[b]) row.ratios[label] = row.servers[a].rps / row.servers[b].rps;
+      }
+      rows.push(row);
     }
   }
   const cells = rows.map((x) => [
-    x.test, String(x.pipeline), Math.round(x.redisRps).toString(), Math.round(x.keelRps).toString(), x.ratio.toFixed(2),
-    `${x.redisP50.toFixed(3)} / ${x.redisP99.toFixed(3)}`, `${x.keelP50.toFixed(3)} / ${x.keelP99.toFixed(3)}`,
+    x.test, String(x.pipeline),
+    ...names.map((n) => (x.servers[n] ? Math.round(x.servers[n].rps).toString() : '-')),
+    ...ratios.map((r) => (x.ratios[r[2]] !== undefined ? x.ratios[r[2]].toFixed(2) : '-')),
+    ...names.map((n) => (x.servers[n] ? `${x.servers[n].p50.toFixed(3)} / ${x.servers[n].p99.toFixed(3)}` : '-')),
   ]);
   const widths = header.map((hd, i) => Math.max(hd.length, ...cells.map((c) => c[i].length)));
   const line = (c) => '| ' + c.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join(' | ') + ' |';
@@ -145,22 +177,27 @@ function printTable(results, o) {
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
-  const spec = h.targetSpec();
-  if (spec === h.keelSpec && !h.keelBuilt()) throw new Error(`${h.keelMain} not found: build first (npx tsc --build)`);
+  if (h.targetSpec() === h.keelSpec && !h.keelBuilt()) throw new Error(`${h.keelMain} not found: build first (npx tsc --build)`);
   const servers = {};
-  const cleanup = () => h.stopAll(servers.redis, servers.keel);
+  const cleanup = () => h.stopAll(...Object.values(servers));
   process.on('SIGINT', () => { cleanup().finally(() => process.exit(130)); });
   try {
-    servers.redis = await h.startServer(h.redisSpec);
-    servers.keel = await h.startServer(spec);
+    for (const n of o.servers) servers[n] = await h.startServer(SERVERS[n].spec(), { extraArgs: SERVERS[n].extraArgs });
     console.log(`machine: ${machine()}`);
-    console.log(`redis-server pid ${servers.redis.pid} port ${servers.redis.port}; ${spec.name} pid ${servers.keel.pid} port ${servers.keel.port}`);
+    for (const n of o.servers) {
+      const s = servers[n];
+      console.log(`${n} (${SERVERS[n].label}): ${s.name} pid ${s.pid} port ${s.port} ${SERVERS[n].extraArgs.join(' ')}`);
+    }
     console.log(`redis-benchmark -c ${o.clients} -t ${o.tests}, ${o.repeats} repeat(s), medians\n`);
-    const results = { redis: {}, keel: {} };
-    for (const p of o.pipelines) { results.redis[p] = []; results.keel[p] = []; }
+    const results = {};
+    for (const n of o.servers) {
+      results[n] = {};
+      for (const p of o.pipelines) results[n][p] = [];
+    }
     for (let rep = 0; rep < o.repeats; rep++) {
       for (const p of o.pipelines) {
-        const order = rep % 2 === 0 ? ['redis', 'keel'] : ['keel', 'redis'];
+        // Rotate the order so that no server always gets the warmer (or busier) machine.
+        const order = o.servers.map((_, i) => o.servers[(i + rep) % o.servers.length]);
         for (const side of order) {
           process.stderr.write(`run ${rep + 1}/${o.repeats} -P ${p} ${side} (-n ${requestsFor(o, p)})...\n`);
           results[side][p].push(await runBenchmark(servers[side].port, o, p));

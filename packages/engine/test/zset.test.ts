@@ -272,6 +272,14 @@ describe('blocking commands in the engine', () => {
     expect(h.cmd('bzpopmin a inf')).toBe(err('ERR timeout is negative'));
   });
 
+  test('BZMPOP checks its other arguments before the timeout, as Redis 7.0 (found by the differential test)', () => {
+    expect(h.cmd('bzmpop -1 1 a max count 0')).toBe(err('ERR count should be greater than 0'));
+    expect(h.run('bzmpop', '', '2', 'a', 'b', 'FOO')).toBe(err('ERR syntax error'));
+    expect(h.cmd('bzmpop abc 0 a min')).toBe(err('ERR numkeys should be greater than 0'));
+    expect(h.cmd('bzmpop -1 1 a min')).toBe(err('ERR timeout is negative'));
+    expect(h.cmd('bzmpop abc 1 a min')).toBe(err('ERR timeout is not a float or out of range'));
+  });
+
   test('they pop at once when a key has members, and reply null inside EXEC', () => {
     h.cmd('zadd b 1 x 2 y');
     expect(h.cmd('bzpopmax a b 0')).toBe(arr(bulk('b'), bulk('y'), bulk('2')));

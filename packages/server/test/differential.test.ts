@@ -1,4 +1,4 @@
-// Differential test (issue 2, section 5): seeded random command sequences sent to Keel and to a
+// Differential test (issue 2, section 5; issue 3's collections): seeded random command sequences sent to Keel and to a
 // real redis-server on one connection each (plus a subscriber connection for pub/sub); every
 // reply must be the same bytes, except the documented exceptions (harness.ts, Comparator, and
 // docs/benchmarks.md). A bounded run here; scripts/differential.js runs longer with any seed.
@@ -12,7 +12,7 @@ import * as h from './harness';
 afterAll(() => h.stopEverything(), 30000);
 
 const seeds = (process.env.KEEL_DIFF_SEEDS ?? '1,2,3').split(',').map(Number);
-const count = Number(process.env.KEEL_DIFF_COUNT ?? 3000);
+const count = Number(process.env.KEEL_DIFF_COUNT ?? 5000);
 const testTimeoutMs = 60000;
 
 describe('differential: Keel answers as redis-server does, byte for byte', () => {
@@ -113,6 +113,31 @@ describe('the differential harness', () => {
     expect(text).toContain(`command #${m.index}`);
     expect(text).toContain('--seed 11 --resp 2');
   }, testTimeoutMs);
+
+  test('the collection comparators: a multiset of groups, random picks by shape', () => {
+    const arr = (...xs: string[]) => Buffer.from(`*${xs.length}\r\n` + xs.map((x) => `$${x.length}\r\n${x}\r\n`).join(''), 'latin1');
+    const bag2: h.Comparator = { bag: 2, keys: [] };
+    expect(h.sameReply(bag2, arr('f1', 'a', 'f2', 'b'), arr('f2', 'b', 'f1', 'a'))).toBe(true);
+    expect(h.sameReply(bag2, arr('f1', 'a', 'f2', 'b'), arr('f1', 'b', 'f2', 'a'))).toBe(false); // pairs differ
+    expect(h.sameReply(bag2, arr('f1', 'a'), arr('f1', 'a', 'f2', 'b'))).toBe(false);
+    const scan: h.Comparator = { bag: 1, keys: [], scan: true };
+    const scanReply = (cursor: string, ...xs: string[]) =>
+      Buffer.concat([Buffer.from(`*2\r\n$${cursor.length}\r\n${cursor}\r\n`), arr(...xs)]);
+    expect(h.sameReply(scan, scanReply('0', 'a', 'b'), scanReply('0', 'b', 'a'))).toBe(true);
+    expect(h.sameReply(scan, scanReply('0', 'a', 'b'), scanReply('0', 'a', 'c'))).toBe(false);
+    const loose: h.Comparator = { bag: 1, keys: [], loose: true };
+    expect(h.sameReply(loose, arr('a', 'b'), arr('c', 'd'))).toBe(true);
+    expect(h.sameReply(loose, arr('a', 'b'), arr('c'))).toBe(false);
+    const random: h.Comparator = { random: 'set', key: Buffer.from('s'), pairs: false, distinct: true };
+    expect(h.sameReply(random, arr('a', 'b'), arr('c', 'a'))).toBe(true);
+    expect(h.sameReply(random, arr('a', 'b'), arr('c', 'c'))).toBe(false); // a positive count gives distinct members
+    expect(h.sameReply(random, arr('a', 'b'), arr('c'))).toBe(false);
+    expect(h.sameReply(random, Buffer.from('-ERR x\r\n'), Buffer.from('-ERR y\r\n'))).toBe(false);
+    const zrandom: h.Comparator = { random: 'zset', key: Buffer.from('z'), pairs: true, distinct: false };
+    expect(h.sameReply(zrandom, arr('a', '1', 'a', '1'), arr('b', '2', 'b', '2'))).toBe(true);
+    expect(h.sameReply('sortnum', Buffer.from("-ERR One or more scores can't be converted into double\r\n"), arr('1'))).toBe(true);
+    expect(h.sameReply('sortnum', arr('1', '2'), arr('2', '1'))).toBe(false);
+  });
 
   test('frames RESP3 replies, nested aggregates, attributes and pushes', () => {
     const frames = [

@@ -586,8 +586,9 @@ function zmpopCommand(c: Call): void {
 }
 
 function bzmpopCommand(c: Call): void {
-  const timeoutMs = timeoutArgMs(c.argv[1]!);
+  // Redis 7.0 parses the timeout last: BZMPOP -1 1 k MAX COUNT 0 complains about the count.
   const { keys, max, count } = parseMpop(c.argv, 2);
+  const timeoutMs = timeoutArgMs(c.argv[1]!);
   if (popFirst(c, keys, max, count, PopReply.Nested)) return;
   if (c.client.inExec) c.out.nullArray();
   else c.block(keys, timeoutMs, 'nullArray');
