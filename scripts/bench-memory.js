@@ -59,6 +59,9 @@ function rssBytes(pid) {
 async function info(port, field) {
   const c = await h.RespClient.connect(port);
   try {
+    // MEMORY PURGE first: Redis returns freed pages to the OS, Keel runs a full garbage
+    // collection, so both report what their data holds, not garbage not yet collected.
+    await c.call(['MEMORY', 'PURGE']);
     const reply = (await c.call(['INFO', 'memory'])).toString('latin1');
     const m = new RegExp(`\\r\\n${field}:(\\d+)\\r\\n`).exec(reply);
     return m ? Number(m[1]) : undefined;

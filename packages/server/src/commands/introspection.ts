@@ -1,6 +1,8 @@
 // Server introspection: INFO TIME CONFIG COMMAND, all driven by live state and the command table.
 
 import * as os from 'node:os';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import { Call, command, CommandError, CommandSpec, ERR_SYNTAX, globMatch, keyPositions, Engine } from '@keel/engine';
 import type { ReplyWriter } from '@keel/resp';
 import { findParam, getParam, PARAMS, setParam } from '../config';
@@ -142,6 +144,19 @@ export function infoText(server: KeelServer, sections: string[]): string {
     out.push(`# Keyspace\r\n${lines.join('')}`);
   }
   return out.join('\r\n');
+}
+
+/**
+ * A full garbage collection, for MEMORY PURGE: V8's gc() is reachable without starting Node with
+ * --expose-gc by turning the flag on and fetching it from a fresh context.
+ */
+let fullGc: (() => void) | null = null;
+function collectGarbage(): void {
+  if (fullGc === null) {
+    v8.setFlagsFromString('--expose-gc');
+    fullGc = vm.runInNewContext('gc') as () => void;
+  }
+  fullGc();
 }
 
 function aclCategories(spec: CommandSpec): string[] {
@@ -348,6 +363,17 @@ export function introspectionCommands(server: KeelServer): CommandSpec[] {
   const f = ['loading', 'stale'] as const;
   return [
     command('info', -1, ['loading', 'stale'], [0, 0, 0], g, '1.0.0', 'Returns information and statistics about the server.', info),
+    command('memory', -2, [], [0, 0, 0], g, '4.0.0', 'A container for memory diagnostics commands.', undefined, {
+      subcommands: [
+        command('memory|purge', 2, [], [0, 0, 0], g, '4.0.0', 'Asks the allocator to release memory: in Keel, a full garbage collection.', (c) => {
+          collectGarbage();
+          c.out.ok();
+        }),
+        command('memory|help', 2, ['loading', 'stale'], [0, 0, 0], g, '4.0.0', 'Returns helpful text about the different subcommands.', (c) =>
+          helpReply(c.out, ['MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'PURGE', '    Attempt to purge dirty pages for reclamation by the allocator.', 'HELP', '    Print this help.']),
+        ),
+      ],
+    }),
     command('time', 1, ['loading', 'stale', 'fast'], [0, 0, 0], g, '2.6.0', 'Returns the server time.', time),
     command('config', -2, [], [0, 0, 0], g, '2.0.0', 'A container for server configuration commands.', undefined, {
       subcommands: [
