@@ -436,3 +436,13 @@ describe('rejected EXEC', () => {
     expect(await call(c, 'EXEC', 'extra')).toBe("-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n");
   });
 });
+
+describe('MEMORY', () => {
+  test('MEMORY PURGE collects garbage and replies OK; MEMORY HELP; unknown subcommands as Redis', async () => {
+    const { port } = await start();
+    const c = await connect(port);
+    expect(await call(c, 'MEMORY', 'PURGE')).toBe('+OK\r\n');
+    expect((await call(c, 'MEMORY', 'HELP')).startsWith('*5\r\n+MEMORY <subcommand>')).toBe(true);
+    expect(await call(c, 'MEMORY', 'NOPE')).toBe("-ERR unknown subcommand 'NOPE'. Try MEMORY HELP.\r\n");
+  });
+});
