@@ -21,6 +21,7 @@ const SHARD_KEYS = [
   'cluster-port',
   'snapshot-entries',
   'snapshot-bytes',
+  'snapshot-growth-percent',
   'tick-ms',
   'election-timeout-ticks',
   'commit-timeout-ms',
@@ -116,6 +117,14 @@ function intOption(argv: Record<string, unknown>, key: ShardKey): number | undef
   return n;
 }
 
+function percentOption(argv: Record<string, unknown>, key: ShardKey): number | undefined {
+  const v = argv[key];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${key}: '${String(v)}' is not a percentage (an integer, 0 or more)`);
+  return n;
+}
+
 export async function runServer(argv: Record<string, unknown>): Promise<void> {
   let built;
   let plan: ShardPlan;
@@ -126,7 +135,8 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
     else if (plan.members.length > 1 && built.config.port !== plan.port) {
       throw new Error(`--port ${built.config.port} differs from this node's port in --peers (${plan.port})`);
     }
-    for (const k of SHARD_KEYS) if (k !== 'node-id' && k !== 'peers' && k !== 'cluster-port') intOption(argv, k);
+    for (const k of SHARD_KEYS) if (k === 'snapshot-growth-percent') percentOption(argv, k);
+    else if (k !== 'node-id' && k !== 'peers' && k !== 'cluster-port') intOption(argv, k);
   } catch (e) {
     process.stderr.write(`keel: ${(e as Error).message}\n`);
     process.exit(1);
@@ -151,6 +161,7 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
     store,
     snapshotEntries: intOption(argv, 'snapshot-entries'),
     snapshotBytes: intOption(argv, 'snapshot-bytes'),
+    snapshotGrowthPercent: percentOption(argv, 'snapshot-growth-percent'),
     tickMs: intOption(argv, 'tick-ms'),
     electionTimeoutTicks: intOption(argv, 'election-timeout-ticks'),
     commitTimeoutMs: intOption(argv, 'commit-timeout-ms'),

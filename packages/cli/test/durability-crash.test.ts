@@ -29,7 +29,7 @@ function rng(seed: number): () => number {
 test(`a single node killed with SIGKILL ${KILLS} times under load loses no acknowledged write (seed ${SEED})`, async () => {
   const dir = tmpDir('crash');
   const port = await freePort();
-  const args = ['--port', String(port), '--dir', dir, '--appendfsync', 'always', '--snapshot-entries', '1500'];
+  const args = ['--port', String(port), '--dir', dir, '--appendfsync', 'always', '--snapshot-entries', '1500', '--snapshot-growth-percent', '0'];
   const workers = Array.from({ length: WORKERS }, (_, w) => new Worker(w));
   const random = rng(SEED);
   let recoveredMax = 0;

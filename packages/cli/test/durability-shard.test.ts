@@ -109,7 +109,7 @@ async function digestOf(shard: Shard, i: number): Promise<{ keys: number; sha: s
 }
 
 test('SIGKILL of the leader, three times, under load: acknowledged writes survive on the new leader', async () => {
-  const shard = await startShard(['--snapshot-entries', '2000']);
+  const shard = await startShard(['--snapshot-entries', '2000', '--snapshot-growth-percent', '0']);
   const workers = Array.from({ length: 6 }, (_, w) => new Worker(w));
   let stop = false;
   const runs = workers.map((w) => drive(shard, w, () => stop));
@@ -151,7 +151,7 @@ test('SIGKILL of the leader, three times, under load: acknowledged writes surviv
 }, 90000);
 
 test('a follower that was down while the log was compacted catches up by snapshot', async () => {
-  const shard = await startShard(['--snapshot-entries', '300']);
+  const shard = await startShard(['--snapshot-entries', '300', '--snapshot-growth-percent', '0']);
   const leader = await findLeader(shard);
   const f = (leader + 1) % 3;
   const lc = await Conn.connect(shard.ports[leader]!);

@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { entryKey } from '@keel/wal';
-import { Conn, digest, freePort, keelSync, killAll, ok, removeDirs, startKeel, tmpDir, until } from './durability-util';
+import { Conn, digest, freePort, keelSync, killAll, ok, removeDirs, Reply, sleep, startKeel, tmpDir, until } from './durability-util';
 
 afterAll(() => {
   killAll();
@@ -36,7 +36,7 @@ async function fill(c: Conn, n: number): Promise<void> {
 test('a restart after snapshots and compaction restores the state exactly (digest)', async () => {
   const dir = tmpDir('snap');
   const port = await freePort();
-  const args = ['--port', String(port), '--dir', dir, '--snapshot-entries', '500'];
+  const args = ['--port', String(port), '--dir', dir, '--snapshot-entries', '500', '--snapshot-growth-percent', '0'];
   let node = await startKeel(args);
   let c = await Conn.connect(port);
   await fill(c, 6000);
@@ -107,4 +107,33 @@ test('a damaged log tail refuses to start and names keel wal repair; the repair 
   for (let i = 0; i < 49; i++) expect(await c.cmd(['GET', `k${i}`])).toBe(String(i));
   c.close();
   await node.kill('SIGTERM');
+}, 60000);
+
+test('a big dataset is not rewritten for a little log: snapshots wait for the log to grow by --snapshot-growth-percent', async () => {
+  /** Loads 3000 distinct keys of 400 bytes and counts the snapshots the node took. */
+  const snapshotsTaken = async (growth: string): Promise<number> => {
+    const port = await freePort();
+    const node = await startKeel(['--port', String(port), '--dir', tmpDir('growth'), '--appendfsync', 'no', '--snapshot-entries', '50', '--snapshot-growth-percent', growth]);
+    const c = await Conn.connect(port);
+    const pending: Array<Promise<Reply>> = [];
+    for (let i = 0; i < 3000; i++) {
+      pending.push(ok(c, ['SET', `g${i}`, 'v'.repeat(400)]));
+      if (pending.length >= 50) {
+        await Promise.all(pending.splice(0));
+        await sleep(25); // paced, so that a snapshot can finish between batches
+      }
+    }
+    await Promise.all(pending);
+    await sleep(500); // let a snapshot in progress finish
+    c.close();
+    const n = (node.out().match(/raft: snapshot \d+/g) ?? []).length;
+    await node.kill('SIGTERM');
+    return n;
+  };
+  const everyFifty = await snapshotsTaken('0');
+  const withGrowth = await snapshotsTaken('100');
+  // Every 50 entries: up to 60 snapshots. Doubling the log each time: about log2(3000/50) ≈ 6.
+  expect(everyFifty).toBeGreaterThan(20);
+  expect(withGrowth).toBeGreaterThanOrEqual(1);
+  expect(withGrowth).toBeLessThan(everyFifty / 2);
 }, 60000);

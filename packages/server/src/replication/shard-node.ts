@@ -48,6 +48,12 @@ export interface ShardNodeOptions {
   snapshotEntries?: number;
   /** ... or when this many bytes of entries were. Default 64 MiB. */
   snapshotBytes?: number;
+  /**
+   * ... and only once the log since the last snapshot holds at least this percentage of that
+   * snapshot's size (Redis's auto-aof-rewrite-percentage): a big dataset is not rewritten for a
+   * small amount of log. Default 100; 0 turns the rule off.
+   */
+  snapshotGrowthPercent?: number;
   /** Bytes of engine encoding per slice (one slice per event-loop turn). Default 64 KiB. */
   snapshotSliceBytes?: number;
   onFatal?(err: Error): void;
@@ -66,6 +72,7 @@ export interface SnapshotStats {
 
 const DEFAULT_SNAPSHOT_ENTRIES = 100_000;
 const DEFAULT_SNAPSHOT_BYTES = 64 * 1024 * 1024;
+const DEFAULT_SNAPSHOT_GROWTH_PERCENT = 100;
 
 export class ShardNode implements StateMachine {
   readonly server: KeelServer;
@@ -318,6 +325,8 @@ export class ShardNode implements StateMachine {
     const since = this.driver.applied - this.snapIndex;
     if (since <= 0) return;
     if (since < (this.opts.snapshotEntries ?? DEFAULT_SNAPSHOT_ENTRIES) && this.bytesSinceSnap < (this.opts.snapshotBytes ?? DEFAULT_SNAPSHOT_BYTES)) return;
+    const growth = this.opts.snapshotGrowthPercent ?? DEFAULT_SNAPSHOT_GROWTH_PERCENT;
+    if (this.bytesSinceSnap * 100 < this.snapshots.lastBytes * growth) return;
     this.takeSnapshot();
   }
 
