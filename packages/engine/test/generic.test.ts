@@ -1,36 +1,10 @@
 // The generic key commands (types/generic.ts), driven through the Engine. Expected replies are
 // Redis 7.0's, byte for byte (checked against redis-server 7.0.15).
 
-import { ReplyWriter } from '@keel/resp';
-import { ClientView, Engine, engineCommands, EncodingConfig, TypedValue } from '../src';
+import { EncodingConfig, TypedValue } from '../src';
+import { Harness } from './harness';
 
-const T0 = 1_700_000_000_000;
 
-class Harness {
-  readonly engine = new Engine(engineCommands());
-  readonly writer = new ReplyWriter();
-  readonly client: ClientView = { id: 1, db: 0, inExec: false };
-  now = T0;
-  private seed = 1;
-
-  /** Runs a command as the server would: arity, then apply (writes) or execute (reads). */
-  run(...argv: string[]): string {
-    const spec = this.engine.commands.lookup(argv[0]!);
-    if (spec === undefined) throw new Error(`no command ${argv[0]}`);
-    const arity = Engine.arityError(spec, argv.length);
-    if (arity !== null) return `-${arity}\r\n`;
-    if (spec.flags.includes('write')) {
-      this.engine.apply({ kind: 'command', db: this.client.db, argv }, this.writer, this.now, this.seed++, this.client);
-    } else {
-      this.engine.execute(spec, argv, this.writer, this.now, this.seed++, this.client);
-    }
-    return this.writer.take()!.toString('latin1');
-  }
-
-  select(db: number): void {
-    this.client.db = db;
-  }
-}
 
 const OK = '+OK\r\n';
 const NIL = '$-1\r\n';

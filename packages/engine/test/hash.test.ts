@@ -3,7 +3,7 @@
 // replies whose order depends on Redis's hash function (a hashtable-encoded hash) are
 // checked unordered below.
 
-import { arr, bulk, Harness, Row, runTranscript } from './collections-harness';
+import { arr, bulk, Harness, Row, runTranscript } from './harness';
 
 const transcript: Row[] = [
   [["hset", "h", "a", "1", "b", "2", "c", "3"], ":3\r\n"],

@@ -3,7 +3,7 @@
 
 import { Deque } from '../src/util/deque';
 import { seededRandom } from '../src';
-import { arr, bulk, Harness, Row, runTranscript, T0 } from './collections-harness';
+import { arr, bulk, Harness, Row, runTranscript, T0 } from './harness';
 
 const transcript: Row[] = [
   [["rpush", "l", "a", "b", "c", "d", "e"], ":5\r\n"],

@@ -3,7 +3,7 @@
 // sets are intsets or single-member sets, whose order Redis fixes). Replies whose order depends
 // on Redis's hash function (hashtable-encoded sets) are checked unordered below.
 
-import { arr, bulk, Harness, Row, runTranscript } from './collections-harness';
+import { arr, bulk, Harness, Row, runTranscript } from './harness';
 
 const transcript: Row[] = [
   [["sadd", "s", "5", "3", "1", "-2", "100", "3"], ":5\r\n"],

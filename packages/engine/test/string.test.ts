@@ -1,64 +1,10 @@
 // The string commands (types/string.ts), driven through the Engine. Expected replies are
 // Redis 7.0's, byte for byte: each sequence here was also run against redis-server 7.0.15.
 
-import { ReplyWriter } from '@keel/resp';
-import { ClientView, defaultEngineConfig, Engine, EngineConfig, engineCommands, TypedValue } from '../src';
+import { Harness, T0 } from './harness';
 
-const T0 = 1_700_000_000_000;
 
-class Harness {
-  readonly engine: Engine;
-  readonly writer = new ReplyWriter();
-  readonly client: ClientView = { id: 1, db: 0, inExec: false };
-  now = T0;
-  private seed = 1;
 
-  constructor(config: Partial<EngineConfig> = {}) {
-    this.engine = new Engine(engineCommands(), { ...defaultEngineConfig, ...config });
-  }
-
-  /** Runs a command as the server would: arity, then apply (writes) or execute (reads). */
-  run(...argv: string[]): string {
-    const spec = this.engine.commands.lookup(argv[0]!);
-    if (spec === undefined) throw new Error(`no command ${argv[0]}`);
-    const arity = Engine.arityError(spec, argv.length);
-    if (arity !== null) return `-${arity}\r\n`;
-    if (spec.flags.includes('write')) {
-      this.engine.apply({ kind: 'command', db: this.client.db, argv }, this.writer, this.now, this.seed++, this.client);
-    } else {
-      this.engine.execute(spec, argv, this.writer, this.now, this.seed++, this.client);
-    }
-    return this.writer.take()!.toString('latin1');
-  }
-
-  /** True if running argv breaks a WATCH on key (the command called c.touch(key)). */
-  touches(key: string, ...argv: string[]): boolean {
-    const token = this.engine.watchToken(this.client.db, key, this.now);
-    this.run(...argv);
-    return this.engine.watchBroken([token], this.now);
-  }
-
-  /** The key's absolute expiry time in ms, or undefined. */
-  expireAt(key: string): number | undefined {
-    return this.engine.db(this.client.db).expireAt(key);
-  }
-
-  /** Stores a non-string value under key, for WRONGTYPE checks. */
-  putList(key: string): void {
-    this.engine.db(this.client.db).set(key, new FakeList());
-  }
-}
-
-/** A stand-in for a list value (types/list.ts is written elsewhere). */
-class FakeList implements TypedValue {
-  readonly type = 'list';
-  encoding(): string {
-    return 'listpack';
-  }
-  clone(): TypedValue {
-    return new FakeList();
-  }
-}
 
 const OK = '+OK\r\n';
 const NIL = '$-1\r\n';

@@ -1,5 +1,5 @@
-// Shared by the list, hash and set tests: an engine driven as the server drives it, and a runner
-// for transcripts of commands and the replies redis-server 7.0.15 gave them, byte for byte.
+// Shared by the engine's tests: an engine driven as the server drives it, and a runner for
+// transcripts of commands and the replies redis-server 7.0.15 gave them, byte for byte.
 
 import { Protocol, ReplyWriter } from '@keel/resp';
 import { ClientView, defaultEngineConfig, Engine, EngineConfig, engineCommands } from '../src';
@@ -25,12 +25,12 @@ export class Harness {
 
   /** Runs a command as the server would: arity, then apply (writes) or execute (reads). */
   run(...argv: string[]): string {
-    const spec = this.engine.commands.lookup(argv[0]!);
-    if (spec === undefined) throw new Error(`no command ${argv[0]}`);
+    const spec = this.engine.commands.resolve(argv);
+    if (typeof spec === 'string') return `-${spec}\r\n`;
     const arity = Engine.arityError(spec, argv.length);
     if (arity !== null) return `-${arity}\r\n`;
     this.blocked = null;
-    if (spec.flags.includes('write')) {
+    if (spec.isWrite) {
       this.blocked = this.engine.apply({ kind: 'command', db: this.client.db, argv }, this.writer, this.now, this.seed++, this.client);
     } else {
       this.engine.execute(spec, argv, this.writer, this.now, this.seed++, this.client);
@@ -49,6 +49,19 @@ export class Harness {
     const token = this.engine.watchToken(this.client.db, key, this.now);
     this.run(...argv);
     return this.engine.watchBroken([token], this.now);
+  }
+
+  expireAt(key: string): number | undefined {
+    return this.engine.db(this.client.db).expireAt(key);
+  }
+
+  /** Stores a list under key (for WRONGTYPE checks). */
+  putList(key: string): void {
+    this.run('rpush', key, 'x');
+  }
+
+  select(db: number): void {
+    this.client.db = db;
   }
 
   encoding(key: string): string {
