@@ -25,6 +25,8 @@ const SHARD_KEYS = [
   'tick-ms',
   'election-timeout-ticks',
   'commit-timeout-ms',
+  'lease-reads',
+  'forward-sessions-max',
 ] as const;
 type ShardKey = (typeof SHARD_KEYS)[number];
 
@@ -117,12 +119,19 @@ function intOption(argv: Record<string, unknown>, key: ShardKey): number | undef
   return n;
 }
 
-function percentOption(argv: Record<string, unknown>, key: ShardKey): number | undefined {
+function countOption(argv: Record<string, unknown>, key: ShardKey): number | undefined {
   const v = argv[key];
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${key}: '${String(v)}' is not a percentage (an integer, 0 or more)`);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${key}: '${String(v)}' is not an integer, 0 or more`);
   return n;
+}
+
+function booleanOption(argv: Record<string, unknown>, key: ShardKey): boolean {
+  const v = argv[key];
+  if (v === undefined || v === false || v === 'no' || v === 'false') return false;
+  if (v === true || v === 'yes' || v === 'true') return true;
+  throw new Error(`--${key}: '${String(v)}' is not yes or no`);
 }
 
 export async function runServer(argv: Record<string, unknown>): Promise<void> {
@@ -135,7 +144,8 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
     else if (plan.members.length > 1 && built.config.port !== plan.port) {
       throw new Error(`--port ${built.config.port} differs from this node's port in --peers (${plan.port})`);
     }
-    for (const k of SHARD_KEYS) if (k === 'snapshot-growth-percent') percentOption(argv, k);
+    for (const k of SHARD_KEYS) if (k === 'snapshot-growth-percent' || k === 'forward-sessions-max') countOption(argv, k);
+    else if (k === 'lease-reads') booleanOption(argv, k);
     else if (k !== 'node-id' && k !== 'peers' && k !== 'cluster-port') intOption(argv, k);
   } catch (e) {
     process.stderr.write(`keel: ${(e as Error).message}\n`);
@@ -161,10 +171,12 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
     store,
     snapshotEntries: intOption(argv, 'snapshot-entries'),
     snapshotBytes: intOption(argv, 'snapshot-bytes'),
-    snapshotGrowthPercent: percentOption(argv, 'snapshot-growth-percent'),
+    snapshotGrowthPercent: countOption(argv, 'snapshot-growth-percent'),
     tickMs: intOption(argv, 'tick-ms'),
     electionTimeoutTicks: intOption(argv, 'election-timeout-ticks'),
     commitTimeoutMs: intOption(argv, 'commit-timeout-ms'),
+    leaseReads: booleanOption(argv, 'lease-reads'),
+    forwardSessionsMax: countOption(argv, 'forward-sessions-max'),
     onFatal: (err) => {
       node.server.log.warning(`Fatal: ${err.message}; exiting`);
       process.exit(1);
@@ -186,6 +198,7 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
       ? `node ${plan.name} (raft id ${plan.id}), the single voter of its shard`
       : `node ${plan.name} (raft id ${plan.id}) of a shard of ${plan.members.length}: ${plan.members.map((m) => `${m.name}=${m.clientAddress}@${m.clusterPort}`).join(',')}`;
   server.log.notice(shard);
+  if (booleanOption(argv, 'lease-reads')) server.log.notice('Lease reads on: the leader answers reads from its lease, assuming node clocks tick within 5% of each other');
   server.log.notice(
     `Write-ahead log in ${dataDir} (appendfsync ${policy}): ` +
       (r.fresh ? 'a new store, bootstrapped at index 1' : `recovered snapshot at index ${r.snapshotIndex}, log to index ${r.lastIndex}, commit index ${r.commit}`),

@@ -204,7 +204,11 @@ describe('a 3-node shard: INFO, WAIT, transfer', () => {
     // Writes now go to the new leader; the old one names it.
     const w = await connect(to);
     expect(await w.cmd(['SET', 'after-transfer', '1'])).toBe('OK');
-    expect(errorOf(await c.cmd(['SET', 'x', '1']))).toMatch(/^READONLY .* node \d+ \(127\.0\.0\.1:\d+\)/);
+    // A session of the old leader is forwarded to the new one; a READONLY session is told where it is.
+    expect(await c.cmd(['SET', 'x', '1'])).toBe('OK');
+    const ro = await connect(leader);
+    expect(await ro.cmd(['READONLY'])).toBe('OK');
+    expect(errorOf(await ro.cmd(['SET', 'x', '1']))).toMatch(/^READONLY .* node \d+ \(127\.0\.0\.1:\d+\)/);
     // Back, through the CLI, asked of a follower (which names the leader; the CLI asks it).
     const r = await keel(['cluster', 'transfer-leader', '--host', HOST, '--port', String(followers[1]!.server.port), '--to', `n${leader.id}`]);
     expect(r.out).toContain(`leadership transferred to n${leader.id}`);

@@ -111,6 +111,11 @@ export class Raft {
   term = 0;
   vote: NodeId = NONE;
   readStates: ReadState[] = [];
+  /**
+   * Leader: read index requests answered from a valid lease (no round trip) and those confirmed
+   * by a heartbeat round, since this node started (a shard of one counts in neither).
+   */
+  readonly readIndexCounts = { lease: 0, heartbeat: 0 };
   readonly raftLog: RaftLog;
   readonly maxMsgSizeBytes: number;
   readonly maxUncommittedSizeBytes: number;
@@ -809,10 +814,12 @@ export class Raft {
 
   private sendReadIndexResponse(m: Message): void {
     if (this.readOnlyOption === 'leaseBased' && this.leaseValid()) {
+      this.readIndexCounts.lease++;
       this.respondToReadIndex(m, this.raftLog.committed);
       return;
     }
     // 'safe', or a lease that is not (or no longer) valid: confirm by a heartbeat round.
+    this.readIndexCounts.heartbeat++;
     this.readOnly.addRequest(this.raftLog.committed, m);
     // Our own ack, then a heartbeat round carrying the context.
     this.readOnly.recvAck(this.id, m.context);

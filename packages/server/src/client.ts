@@ -22,6 +22,21 @@ export interface ClientHost {
   readonly maxQueryBufferBytes: number;
 }
 
+/**
+ * Where a client's commands go once its session is forwarded to another node (a follower
+ * relaying to its leader: replication/leader-proxy.ts). Set, the client runs no command itself:
+ * every decoded command goes to forward(), and the other node's replies reach the socket.
+ */
+export interface ClientRelay {
+  forward(argv: string[]): void;
+  /** The client's socket drained (the relay may read from the other node again). */
+  onClientDrain(): void;
+  /** The decoder failed after the commands forwarded so far: the error is sent after their replies. */
+  onProtocolError(err: string): void;
+  /** The client closed. */
+  close(): void;
+}
+
 export class Client implements ClientView {
   db = 0;
   inExec = false;
@@ -48,6 +63,12 @@ export class Client implements ClientView {
   writesInFlight = 0;
   /** The log index of this client's last applied write (replicated shard; WAIT counts on it). */
   lastWriteIndex = 0;
+  /** Set when this session is forwarded to the leader (see ClientRelay). */
+  relay: ClientRelay | null = null;
+  /** READONLY was sent: on a follower, reads run here, possibly stale (docs/guarantees.md). */
+  readonlyReads = false;
+  /** This session was forwarded here by the follower with this raft id (0: a direct client). */
+  forwardedFrom = 0;
   /** The last command dispatched (a blocking one stops a pipeline behind it). */
   lastSpec: CommandSpec | null = null;
   private readonly queue: string[][] = [];
@@ -121,7 +142,10 @@ export class Client implements ClientView {
     const err = this.decoder.feed(chunk, this.onCommand);
     if (err !== null) {
       // The commands before the bad bytes are answered first, then the error, then the close.
-      if (this.waiting || this.queue.length !== 0) {
+      if (this.relay !== null && !this.waiting && this.queue.length === 0) {
+        this.pauseReading();
+        this.relay.onProtocolError(err);
+      } else if (this.waiting || this.queue.length !== 0) {
         this.protocolError = err;
         this.pauseReading();
       } else {
@@ -143,8 +167,12 @@ export class Client implements ClientView {
       this.host.dispatch(this, this.queue.shift()!);
     }
     if (this.protocolError !== null && !this.waiting && this.queue.length === 0 && !this.closing) {
-      this.out.error(this.protocolError);
-      this.closeAfterReply();
+      if (this.relay !== null) {
+        this.relay.onProtocolError(this.protocolError);
+      } else {
+        this.out.error(this.protocolError);
+        this.closeAfterReply();
+      }
     }
     if (this.queue.length < QUEUED_COMMANDS_MAX / 2) this.resumeReading();
     this.flush();
@@ -196,6 +224,10 @@ export class Client implements ClientView {
 
   private onDrain(): void {
     this.softLimitSinceMs = 0;
+    if (this.relay !== null && !this.waiting) {
+      this.relay.onClientDrain();
+      return;
+    }
     if (this.queue.length < QUEUED_COMMANDS_MAX / 2) this.resumeReading();
   }
 

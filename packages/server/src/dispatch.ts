@@ -5,8 +5,10 @@
 //   2. arity                             -ERR wrong number of arguments ...
 //   3. authentication                    -NOAUTH Authentication required.
 //   4. RESP2 subscriber context          -ERR Can't execute ...
-//   5. inside MULTI: queue it            +QUEUED
-//   6. run: writes go through the write path, everything else executes now
+//   5. on a follower (server.router): a command that needs the leader forwards the session
+//      to it (replication/leader-proxy.ts), or is answered TRYAGAIN when no leader is known
+//   6. inside MULTI: queue it            +QUEUED
+//   7. run: writes go through the write path, everything else executes now
 
 import { CommandSpec, Engine } from '@keel/engine';
 import type { Client } from './client';
@@ -78,6 +80,7 @@ export function dispatch(server: KeelServer, client: Client, argv: string[]): vo
     out.error(`ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
     return;
   }
+  if (server.router !== null && server.router.route(client, spec, argv)) return;
   client.lastCommand = spec.name;
   client.lastSpec = spec;
   if (client.multi !== null && !MULTI_CONTROL.has(base)) {

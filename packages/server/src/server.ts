@@ -45,6 +45,16 @@ export class LocalWritePath implements WritePath {
   }
 }
 
+/**
+ * On a follower, decides where a command of a session that is not yet forwarded runs: here, or
+ * (the session moves) at the leader. dispatch asks it after the gates that depend only on the
+ * session (command, arity, auth, subscriber context) and before MULTI queues the command.
+ */
+export interface SessionRouter {
+  /** True if it took the command: forwarded the session with it, or answered it. */
+  route(client: Client, spec: CommandSpec, argv: string[]): boolean;
+}
+
 export interface ServerStats {
   totalConnections: number;
   totalCommands: number;
@@ -63,6 +73,8 @@ export class KeelServer implements ClientHost {
   writePath: WritePath;
   /** Null on a single node that is its own authority: reads then run at once. */
   readPath: ReadPath | null = null;
+  /** Null on a node that never forwards sessions (a single node). */
+  router: SessionRouter | null = null;
   readonly log: Log;
   /** A random 40-hex-digit id for this run of the process, as Redis's run_id. */
   readonly runId = randomBytes(20).toString('hex');
@@ -133,7 +145,8 @@ export class KeelServer implements ClientHost {
 
   dispatch(client: Client, argv: string[]): void {
     this.stats.totalCommands++;
-    dispatch(this, client, argv);
+    if (client.relay !== null) client.relay.forward(argv);
+    else dispatch(this, client, argv);
   }
 
   /** Runs a non-write command now: a read, or a connection or server command. */
@@ -169,6 +182,7 @@ export class KeelServer implements ClientHost {
 
   onClientClosed(client: Client): void {
     if (!this.clients.delete(client.id)) return;
+    client.relay?.close();
     this.pubsub.unsubscribeAll(client);
     this.blocking.drop(client);
   }
@@ -201,7 +215,8 @@ export class KeelServer implements ClientHost {
     this.activeExpire();
     const now = Date.now();
     for (const c of this.clients.values()) {
-      if (this.config.timeout > 0 && c.subscriptionCount === 0 && !c.waiting && now - c.lastInteractionMs > this.config.timeout * 1000) {
+      // A forwarded session is the leader's to time out (its idle timeout closes the relay).
+      if (this.config.timeout > 0 && c.subscriptionCount === 0 && !c.waiting && c.relay === null && now - c.lastInteractionMs > this.config.timeout * 1000) {
         c.close();
         continue;
       }

@@ -140,7 +140,7 @@ describe('a 3-node shard', () => {
     expect(state).toContain('0 list l ttl=- *3\r\n$1\r\na\r\n$1\r\nb\r\n$2\r\n\x00\xff\r\n');
   });
 
-  test('reads are linearizable on the leader, and on followers through ReadIndex', async () => {
+  test('reads are linearizable on the leader, and on followers (whose sessions are forwarded to the leader)', async () => {
     const w = await connect(leader);
     const r = await connect(leader);
     const follower = nodes.find((n) => n !== leader)!;
@@ -152,9 +152,10 @@ describe('a 3-node shard', () => {
     }
   });
 
-  test('a write sent to a follower is refused with READONLY naming the leader; nothing changes', async () => {
+  test('a write in a READONLY session on a follower is refused with READONLY naming the leader; nothing changes', async () => {
     const follower = nodes.find((n) => n !== leader)!;
     const c = await connect(follower);
+    expect(await call(c, 'READONLY')).toBe('+OK\r\n');
     const reply = await call(c, 'SET', 'nope', '1');
     expect(reply).toMatch(new RegExp(`^-READONLY You can't write against a read only replica\\. The leader is node ${leader.id} \\(127\\.0\\.0\\.1:${leader.server.port}\\)`));
     expect(await call(c, 'PING')).toBe('+PONG\r\n');

@@ -121,6 +121,7 @@ export function connectionCommands(server: KeelServer): CommandSpec[] {
     cl.db = 0;
     cl.out.protocol = 2;
     cl.name = '';
+    cl.readonlyReads = false; // RESET leaves READONLY, as Redis's does
     cl.authenticated = server.config.requirepass === '';
     c.out.simple('RESET');
   }

@@ -77,6 +77,7 @@ function raftFields(node: ShardNode): Fields {
     ['raft_learners', cs.learners.join(',')],
     ['raft_members', [...cs.voters, ...cs.learners].sort((a, b) => a - b).map((id) => `${id}@${node.clientAddressOf(id) ?? ''}`).join(',')],
     ['raft_pending_writes', node.writes.pendingCount],
+    ...node.readPathInfo(),
   ];
   for (const p of peerStatuses(node)) {
     fields.push([`raft_peer_${p.id}`, `match=${p.match},lag_entries=${p.lagEntries},lag_ms=${p.lagMs},state=${p.state}${p.learner ? ',learner=1' : ''},address=${p.address}`]);

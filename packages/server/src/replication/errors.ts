@@ -5,6 +5,7 @@
 //     TRYAGAIN  no leader known, the proposal was refused, or leadership changed before commit
 //     READONLY  a write sent to a follower (Redis's replica error; the leader is named)
 //     NOQUORUM  this node sees no quorum of the shard's voters; the write was not proposed
+//     TRYAGAIN  (a follower) the leader could not be reached to forward the session to it
 //   outcome unknown (NOT safe to retry blindly):
 //     UNKNOWN   the write was proposed, then not known to be committed within the commit timeout
 
@@ -34,3 +35,15 @@ export function errReadTimeout(ms: number): string {
 }
 
 export const ERR_READ_LEADER_CHANGED = 'TRYAGAIN Leadership changed before the read was confirmed; it was not executed';
+
+// Sessions forwarded from a follower to the leader (leader-proxy.ts):
+
+export function errLeaderUnreachable(leader: NodeId, address: string, reason: string): string {
+  return `TRYAGAIN The leader, node ${leader} (${address}), could not be reached from this node (${reason}); the command was not executed`;
+}
+
+export function errTooManyForwarded(max: number, leader: NodeId, address: string): string {
+  return `ERR max number of sessions forwarded to the leader reached (${max}); connect to the leader, node ${leader} (${address}); the command was not executed`;
+}
+
+export const ERR_FORWARD_LEADER_CHANGED = 'TRYAGAIN Leadership changed while this session was being forwarded to the leader; the command was not executed';

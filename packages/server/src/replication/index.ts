@@ -6,5 +6,6 @@ export * from './driver';
 export * from './replicated-write-path';
 export * from './read-index';
 export * from './shard-node';
+export * from './leader-proxy';
 export * as replicationErrors from './errors';
 export * from './admin';

@@ -11,6 +11,17 @@
 // once it leads, has committed an entry of its term and applied everything committed, it
 // serves reads at once, with no ReadIndex round (soleVoterMayRead). With more than one voter
 // every read goes through ReadIndex.
+//
+// Lease mode (opt-in, `--lease-reads`; raft's readOnlyOption 'leaseBased'): while the leader's
+// lease holds (a quorum acknowledged a heartbeat it sent less than leaseTicks ago; see
+// packages/raft/README.md for the clock assumption), it has committed an entry of its term and
+// applied everything committed, it serves a read at once, with no ReadIndex round
+// (leaseMayRead). Otherwise the read takes the ReadIndex path, where raft may still answer
+// from the lease without a heartbeat round.
+//
+// A session that sent READONLY reads this node's state at once when this node is a follower:
+// possibly stale (by as much as this node's applied index lags the leader's commit index), but
+// never uncommitted, and expired keys stay hidden.
 
 import { performance } from 'node:perf_hooks';
 import { NONE, ProposalDroppedError, ReadState, SoftState } from '@keel/raft';
@@ -34,6 +45,8 @@ interface ReadBatch {
 
 export interface ReadPathOptions {
   timeoutMs?: number;
+  /** The driver runs raft with readOnlyOption 'leaseBased'. */
+  lease?: boolean;
 }
 
 export class ReadIndexReads implements ReadPath {
@@ -46,24 +59,41 @@ export class ReadIndexReads implements ReadPath {
   private readonly sweepTimer: NodeJS.Timeout;
   private lead = NONE;
   private closed = false;
-  readonly stats = { requests: 0, reads: 0, timeouts: 0, fastReads: 0 };
+  private readonly lease: boolean;
+  /**
+   * requests: ReadIndex requests (one a batch); reads: reads served through them; fastReads:
+   * served at once by a sole voter; leaseReads: served at once from the lease; staleReads:
+   * READONLY reads served by this node as a follower.
+   */
+  readonly stats = { requests: 0, reads: 0, timeouts: 0, fastReads: 0, leaseReads: 0, staleReads: 0 };
 
   constructor(
     private readonly driver: RaftDriver,
     opts: ReadPathOptions = {},
   ) {
     this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.lease = opts.lease ?? false;
     this.sweepTimer = setInterval(() => this.expire(), Math.max(5, Math.min(100, Math.floor(this.timeoutMs / 10))));
     this.sweepTimer.unref();
   }
 
   submit(client: Client, run: () => void): void {
+    if (client.readonlyReads && !this.driver.isLeader && !this.closed) {
+      this.stats.staleReads++;
+      run();
+      return;
+    }
     if (this.driver.leader === NONE || this.closed) {
       client.out.error(E.ERR_NO_LEADER);
       return;
     }
     if (this.batch.length === 0 && this.soleVoterMayRead()) {
       this.stats.fastReads++;
+      run();
+      return;
+    }
+    if (this.batch.length === 0 && this.leaseMayRead()) {
+      this.stats.leaseReads++;
       run();
       return;
     }
@@ -83,6 +113,17 @@ export class ReadIndexReads implements ReadPath {
   private soleVoterMayRead(): boolean {
     const r = this.driver.node.raft;
     return this.driver.isLeader && r.trk.isSingleton() && r.committedEntryInCurrentTerm() && this.driver.applied >= this.driver.commitIndex && this.batches.size === 0;
+  }
+
+  /**
+   * Lease mode: true when this node leads, its lease holds, it has committed an entry of its
+   * term and applied through its commit index, with no earlier read still waiting (replies
+   * stay in order): no other leader can have committed anything yet, so its state is current.
+   */
+  private leaseMayRead(): boolean {
+    if (!this.lease || !this.driver.isLeader || this.batches.size !== 0) return false;
+    const r = this.driver.node.raft;
+    return r.committedEntryInCurrentTerm() && this.driver.applied >= this.driver.commitIndex && r.leaseValid();
   }
 
   private flush(): void {

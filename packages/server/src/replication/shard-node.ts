@@ -24,13 +24,14 @@ import { ReadIndexReads } from './read-index';
 import { ReplicatedWritePath } from './replicated-write-path';
 import { PeerAddress, Transport } from './transport';
 import { registerInfo, transferLeaderSpec, Waits } from './admin';
+import { followerCommands, LeaderProxy } from './leader-proxy';
 
 export interface ShardMember {
   id: NodeId;
   /** Node-to-node address. */
   host: string;
   clusterPort: number;
-  /** Client address (for the READONLY reply naming the leader). */
+  /** Client address (for the READONLY reply naming the leader, and for forwarding sessions to it). */
   clientAddress?: string;
 }
 
@@ -44,6 +45,14 @@ export interface ShardNodeOptions {
   heartbeatTimeoutTicks?: number;
   commitTimeoutMs?: number;
   readTimeoutMs?: number;
+  /**
+   * Lease reads (raft's readOnlyOption 'leaseBased'; set it alike on every node of a shard): the
+   * leader serves reads without a ReadIndex round while its lease holds. Assumes the nodes'
+   * clocks run at rates within 5% of each other (docs/guarantees.md). Default false.
+   */
+  leaseReads?: boolean;
+  /** Client sessions this node forwards to the leader at once as a follower (0: none). Default 1024. */
+  forwardSessionsMax?: number;
   /** A snapshot is taken when this many entries were applied since the last one. Default 100000. */
   snapshotEntries?: number;
   /** ... or when this many bytes of entries were. Default 64 MiB. */
@@ -81,6 +90,7 @@ export class ShardNode implements StateMachine {
   driver!: RaftDriver;
   writes!: ReplicatedWritePath;
   reads!: ReadIndexReads;
+  proxy!: LeaderProxy;
   readonly snapshots: SnapshotStats = { taken: 0, installed: 0, lastIndex: 0, lastBytes: 0, lastMs: 0, lastSliceMsMax: 0, lastCaptureMs: 0 };
   /** What start() found in the store. */
   recovered = { fresh: false, snapshotIndex: 0, lastIndex: 0, commit: 0 };
@@ -126,7 +136,7 @@ export class ShardNode implements StateMachine {
       log: this.server.log,
     });
     this.waits = new Waits(this);
-    this.server.engine.commands.add([this.waits.spec(), transferLeaderSpec(this)]);
+    this.server.engine.commands.add([this.waits.spec(), transferLeaderSpec(this), ...followerCommands()]);
     registerInfo(this);
   }
 
@@ -227,6 +237,7 @@ export class ShardNode implements StateMachine {
       tickMs: o.tickMs,
       electionTimeoutTicks: o.electionTimeoutTicks,
       heartbeatTimeoutTicks: o.heartbeatTimeoutTicks,
+      readOnlyOption: o.leaseReads === true ? 'leaseBased' : 'safe',
       onFatal: o.onFatal,
     });
     this.writes = new ReplicatedWritePath(this.server, this.driver, {
@@ -234,9 +245,11 @@ export class ShardNode implements StateMachine {
       addressOf: (id) => o.members.find((m) => m.id === id)?.clientAddress,
       quorumReachable: () => this.quorumReachable(),
     });
-    this.reads = new ReadIndexReads(this.driver, { timeoutMs: o.readTimeoutMs });
+    this.reads = new ReadIndexReads(this.driver, { timeoutMs: o.readTimeoutMs, lease: o.leaseReads === true });
+    this.proxy = new LeaderProxy(this.server, this.driver, { sessionsMax: o.forwardSessionsMax ?? 1024, addressOf: (id) => this.clientAddressOf(id) });
     this.server.writePath = this.writes;
     this.server.readPath = this.reads;
+    this.server.router = this.proxy;
     // A shard of one has no peers to listen for.
     const clusterPort = o.members.length > 1 ? await this.transport.start() : 0;
     this.driver.start();
@@ -268,6 +281,26 @@ export class ShardNode implements StateMachine {
     const yes = new Map<NodeId, boolean>();
     for (const id of this.driver.node.raft.trk.progress.keys()) yes.set(id, this.transport.isReachable(id));
     return voters.voteResult(yes) === 'won';
+  }
+
+  /** INFO raft's fields on the read path and on forwarded sessions. */
+  readPathInfo(): Array<[string, string | number]> {
+    const r = this.reads.stats;
+    const counts = this.driver.node.raft.readIndexCounts;
+    const f = this.proxy.stats;
+    return [
+      ['raft_read_mode', this.opts.leaseReads === true ? 'lease' : 'readindex'],
+      ['raft_read_index_requests', r.requests],
+      ['raft_read_index_lease_answers', counts.lease],
+      ['raft_read_index_heartbeat_rounds', counts.heartbeat],
+      ['raft_lease_reads', r.leaseReads],
+      ['raft_stale_reads', r.staleReads],
+      ['raft_forwarded_sessions', f.sessions],
+      ['raft_forwarded_sessions_total', f.sessionsTotal],
+      ['raft_forwarded_commands', f.commands],
+      ['raft_forward_failures', f.connectFailures],
+      ['raft_forwarded_closed_leader_change', f.closedLeaderChange + f.closedUpstream],
+    ];
   }
 
   // --- StateMachine -------------------------------------------------------------------------
@@ -310,6 +343,7 @@ export class ShardNode implements StateMachine {
     this.server.log.notice(`raft: node ${this.id} is ${role}, term ${this.driver.term}, leader ${ss.lead === 0 ? 'unknown' : ss.lead}`);
     this.writes.onSoftState(ss);
     this.reads.onSoftState(ss);
+    this.proxy.onSoftState(ss);
   }
 
   // --- snapshots ----------------------------------------------------------------------------
@@ -396,6 +430,7 @@ export class ShardNode implements StateMachine {
     this.driver?.stop();
     this.writes?.close();
     this.reads?.close();
+    this.proxy?.close();
     const snap = this.snapshotJob;
     this.abortSnapshot();
     if (snap !== null) await snap.done;
