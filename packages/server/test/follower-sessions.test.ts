@@ -256,3 +256,22 @@ describe('leader changes', () => {
     expect(await call(c, 'SET', 'mx', '2')).toBe('+OK\r\n');
   });
 });
+
+describe('a follower that stops', () => {
+  test('drains its forwarded sessions: a command in flight is answered, then the connection closes', async () => {
+    leader = await shard.leader();
+    const f = shard.nodes.find((n) => n !== leader)!;
+    const c = await shard.connect(f);
+    expect(await call(c, 'SET', 'drain', '1')).toBe('+OK\r\n');
+    const t0 = Date.now();
+    const blocked = call(c, 'BLPOP', 'drain-q', '0.4'); // at the leader, for 400 ms
+    await sleep(50);
+    await f.close();
+    expect(await blocked).toBe('*-1\r\n');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(350);
+    await closedByServer(c);
+    // The leader still serves the others.
+    const l = await shard.connect(leader);
+    expect(await call(l, 'GET', 'drain')).toBe(bulk('1'));
+  });
+});

@@ -18,6 +18,11 @@
 //   while bufferBytesMax bytes wait for the other side; connect + handshake within
 //   connectTimeoutMs. A failed connect is remembered for FAILURE_HOLD_MS, so that a pipeline
 //   behind it fails fast instead of trying once per command.
+// - A node that is stopping (SIGTERM: ShardNode.handOff) forwards no new session: its commands
+//   are answered as before forwarding existed (a write: READONLY naming the leader), so that
+//   a client moves to the leader before this node exits. On close, each open forwarded session
+//   is drained: the client is no longer read, KEEL.PROXY END goes behind its commands, and the
+//   leader closes the connection once it has answered them (bounded by drain's timeout).
 // - When the leader this node knows changes, or the connection to it breaks, the client's
 //   connection is closed (as a Redis failover does): commands it had in flight have an unknown
 //   outcome, as for any dropped connection. When this node stops leading, it closes the
@@ -71,6 +76,7 @@ export class LeaderProxy implements SessionRouter {
   private readonly sessions = new Set<ForwardedSession>();
   private failure: { leader: NodeId; atMs: number; error: string } | null = null;
   private wasLeader = false;
+  private stopping = false;
   readonly connectTimeoutMs: number;
   readonly bufferBytesMax: number;
   readonly stats: ForwardStats = { sessions: 0, sessionsTotal: 0, commands: 0, connectFailures: 0, closedLeaderChange: 0, closedUpstream: 0 };
@@ -90,7 +96,7 @@ export class LeaderProxy implements SessionRouter {
 
   route(client: Client, spec: CommandSpec, argv: string[]): boolean {
     if (this.driver.isLeader || client.forwardedFrom !== 0 || client.readonlyReads || !needsLeader(spec)) return false;
-    if (this.opts.sessionsMax === 0) return false;
+    if (this.opts.sessionsMax === 0 || this.stopping) return false;
     // State the session built while this node led stays here: its commands are answered by the
     // local paths (READONLY / TRYAGAIN: not executed; EXEC aborts) until it is clean.
     if (client.multi !== null || client.watches.length !== 0 || client.subscriptionCount !== 0 || client.writesInFlight !== 0) return false;
@@ -158,8 +164,21 @@ export class LeaderProxy implements SessionRouter {
     this.stats.sessions = this.sessions.size;
   }
 
-  /** Closes every forwarded session (the node stops). */
-  close(): void {
+  /** The node is stopping: no new session is forwarded. */
+  stopForwarding(): void {
+    this.stopping = true;
+  }
+
+  /**
+   * The node stops: each open session's client is no longer read, and the leader closes the
+   * session once it has answered the commands already forwarded (KEEL.PROXY END). Resolves
+   * when every session ended, or after timeoutMs, when the rest are closed at once.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    for (const s of [...this.sessions]) s.end();
+    const deadline = performance.now() + timeoutMs;
+    while (this.sessions.size !== 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     for (const s of [...this.sessions]) s.closeForLeaderChange();
   }
 }
@@ -175,7 +194,8 @@ class ForwardedSession implements ClientRelay {
   private handshakeLeft = 0;
   private upstreamError: string | null = null;
   private corked = false;
-  private protocolFailed = false;
+  /** KEEL.PROXY FAIL or END was sent (or the session failed): nothing more is forwarded. */
+  private finished = false;
   private first: string[] | null;
 
   constructor(
@@ -278,6 +298,11 @@ class ForwardedSession implements ClientRelay {
   }
 
   forward(argv: string[]): void {
+    if (this.finished) return; // after KEEL.PROXY FAIL or END nothing more is sent
+    this.send(argv);
+  }
+
+  private send(argv: string[]): void {
     if (this.state !== 'open') throw new Error(`a command forwarded in state ${this.state}`);
     const up = this.upstream!;
     this.proxy.stats.commands++;
@@ -294,6 +319,18 @@ class ForwardedSession implements ClientRelay {
     if (up.writableLength > this.proxy.bufferBytesMax) this.client.pauseReading();
   }
 
+  /** Ends the session after the leader answered what was forwarded (see LeaderProxy.drain). */
+  end(): void {
+    if (this.state === 'connecting') {
+      this.closeForLeaderChange();
+      return;
+    }
+    if (this.state !== 'open' || this.finished) return;
+    this.finished = true; // nothing more is forwarded
+    this.client.pauseReading();
+    this.send(['KEEL.PROXY', 'END']);
+  }
+
   onClientDrain(): void {
     if (this.state === 'open') this.upstream!.resume();
   }
@@ -303,12 +340,13 @@ class ForwardedSession implements ClientRelay {
    * replies to those, then (KEEL.PROXY FAIL) with this error, and closes; so does the client.
    */
   onProtocolError(err: string): void {
-    if (this.protocolFailed) return;
-    this.protocolFailed = true;
+    if (this.finished) return;
     if (this.state === 'open') {
-      this.forward(['KEEL.PROXY', 'FAIL', err]);
+      this.send(['KEEL.PROXY', 'FAIL', err]);
+      this.finished = true;
       return;
     }
+    this.finished = true;
     const c = this.client;
     c.out.error(err);
     c.closeAfterReply();
@@ -445,7 +483,8 @@ export function replyEnd(buf: Buffer, pos: number, depth: number): number {
  * node's state, possibly stale, and is never forwarded. KEEL.PROXY FROM <node> <addr> marks a
  * session as forwarded from another node (never forwarded again); KEEL.PROXY FAIL <error>
  * answers that error and closes, in order after the commands before it (a protocol error the
- * follower found in the client's bytes).
+ * follower found in the client's bytes); KEEL.PROXY END closes after the commands before it,
+ * with no reply of its own (the follower is stopping).
  */
 export function followerCommands(): CommandSpec[] {
   const client = (c: Call) => c.client as unknown as Client;
@@ -457,12 +496,15 @@ export function followerCommands(): CommandSpec[] {
       if (!Number.isSafeInteger(id) || id < 1) throw new CommandError(`ERR '${c.argv[2]}' is not a raft id`);
       cl.forwardedFrom = id;
       c.out.ok();
+    } else if (sub === 'end' && c.argv.length === 2) {
+      if (cl.forwardedFrom === 0) throw new CommandError('ERR KEEL.PROXY END is for sessions forwarded by a follower');
+      cl.closeAfterReply(); // no reply of its own: the client never sent it
     } else if (sub === 'fail' && c.argv.length === 3) {
       if (cl.forwardedFrom === 0) throw new CommandError('ERR KEEL.PROXY FAIL is for sessions forwarded by a follower');
       c.out.error(c.argv[2]!);
       cl.closeAfterReply();
     } else {
-      throw new CommandError("ERR syntax error: KEEL.PROXY FROM <raft id> <client address> | KEEL.PROXY FAIL <error>");
+      throw new CommandError('ERR syntax error: KEEL.PROXY FROM <raft id> <client address> | FAIL <error> | END');
     }
   }
   const flags = ['fast', 'loading', 'stale'] as const;
@@ -475,6 +517,6 @@ export function followerCommands(): CommandSpec[] {
       client(c).readonlyReads = false;
       c.out.ok();
     }),
-    command('keel.proxy', -3, ['admin', 'noscript', ...flags], [0, 0, 0], 'server', '0.1.0', 'Marks a session forwarded by a follower to this node (internal).', proxy),
+    command('keel.proxy', -2, ['admin', 'noscript', ...flags], [0, 0, 0], 'server', '0.1.0', 'Marks a session forwarded by a follower to this node (internal).', proxy),
   ];
 }

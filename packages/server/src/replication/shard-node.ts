@@ -174,6 +174,7 @@ export class ShardNode implements StateMachine {
    * told where the leader went. Bounded by timeoutMs overall; resolves with what happened.
    */
   async handOff(timeoutMs = 2000, graceMs = 200): Promise<string> {
+    this.proxy?.stopForwarding(); // clients are told where the leader is, rather than forwarded by a node about to exit
     if (this.closed || this.driver === undefined || this.opts.members.length <= 1) return 'a shard of one: nothing to hand off';
     if (!this.driver.isLeader) return 'not the leader: nothing to hand off';
     const deadline = performance.now() + timeoutMs;
@@ -430,10 +431,11 @@ export class ShardNode implements StateMachine {
     this.driver?.stop();
     this.writes?.close();
     this.reads?.close();
-    this.proxy?.close();
+    const drained = this.proxy?.drain(1000);
     const snap = this.snapshotJob;
     this.abortSnapshot();
     if (snap !== null) await snap.done;
+    await drained;
     await this.transport.close();
     await this.server.close();
     if (this.durable !== null) await this.durable.close();
