@@ -75,7 +75,7 @@ beforeAll(async () => {
   }
   const peers = ports.map((p, i) => `n${i + 1}=${HOST}:${p}@${cports[i]}`).join(',');
   const started = await Promise.all(
-    [0, 1, 2].map((i) => startKeel(['--node-id', `n${i + 1}`, '--peers', peers, '--dir', tmpDir(`follower-n${i + 1}`), '--tick-ms', '20', '--election-timeout-ticks', '10', '--lease-reads'])),
+    [0, 1, 2].map((i) => startKeel(['--node-id', `n${i + 1}`, '--peers', peers, '--dir', tmpDir(`follower-n${i + 1}`), '--tick-ms', '50', '--election-timeout-ticks', '10', '--lease-reads'])),
   );
   procs.push(...started);
   for (const p of procs) expect(p.out()).toContain('Lease reads on');

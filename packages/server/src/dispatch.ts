@@ -14,10 +14,13 @@ import { CommandSpec, Engine } from '@keel/engine';
 import type { Client } from './client';
 import type { KeelServer } from './server';
 
-/** Commands that run at once inside MULTI instead of being queued. */
-const MULTI_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+/**
+ * Commands that run at once inside MULTI instead of being queued (KEEL.PROXY: a follower ends
+ * a session it forwarded here, whatever state the session is in).
+ */
+const MULTI_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset', 'keel.proxy']);
 /** What a RESP2 client may send while subscribed. */
-const SUBSCRIBED_ALLOWED = new Set(['subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
+const SUBSCRIBED_ALLOWED = new Set(['subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'ping', 'quit', 'reset', 'keel.proxy']);
 
 /** Resolves argv to a command or subcommand spec, or the error reply. */
 export function resolveCommand(engine: Engine, argv: string[]): CommandSpec | string {

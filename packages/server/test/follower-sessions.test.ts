@@ -109,9 +109,11 @@ describe('a session on a follower is forwarded to the leader', () => {
     await closedByServer(q);
     const p = await shard.connect(followers[0]!);
     expect(await call(p, 'SET', 'p', '1')).toBe('+OK\r\n');
-    p.writeRaw('*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\np\r\n*1\r\n$x\r\n');
+    p.writeRaw('*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\np\r\n*1\r\n$5\r\nMULTI\r\n*1\r\n$4\r\nPING\r\n*1\r\n$x\r\n');
     expect((await p.readFrame()).toString()).toBe('+PONG\r\n');
     expect((await p.readFrame()).toString()).toBe(bulk('1'));
+    expect((await p.readFrame()).toString()).toBe('+OK\r\n');
+    expect((await p.readFrame()).toString()).toBe('+QUEUED\r\n'); // the error itself is not queued
     expect((await p.readFrame()).toString()).toBe('-ERR Protocol error: invalid bulk length\r\n');
     await closedByServer(p);
     // The follower is fine.
@@ -263,6 +265,12 @@ describe('a follower that stops', () => {
     const f = shard.nodes.find((n) => n !== leader)!;
     const c = await shard.connect(f);
     expect(await call(c, 'SET', 'drain', '1')).toBe('+OK\r\n');
+    // Sessions in MULTI and subscribed (RESP2) end too, with nothing more said to them.
+    const inMulti = await shard.connect(f);
+    expect(await call(inMulti, 'MULTI')).toBe('+OK\r\n');
+    expect(await call(inMulti, 'SET', 'drain', 'never')).toBe('+QUEUED\r\n');
+    const subscribed = await shard.connect(f);
+    expect(await call(subscribed, 'SUBSCRIBE', 'drain-ch')).toMatch(/^\*3\r\n/);
     const t0 = Date.now();
     const blocked = call(c, 'BLPOP', 'drain-q', '0.4'); // at the leader, for 400 ms
     await sleep(50);
@@ -270,6 +278,10 @@ describe('a follower that stops', () => {
     expect(await blocked).toBe('*-1\r\n');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(350);
     await closedByServer(c);
+    for (const x of [inMulti, subscribed]) {
+      await closedByServer(x);
+      expect(x.buffered()).toBe(0);
+    }
     // The leader still serves the others.
     const l = await shard.connect(leader);
     expect(await call(l, 'GET', 'drain')).toBe(bulk('1'));

@@ -28,7 +28,7 @@ export class Shard {
   private readonly dirs: string[] = [];
   private readonly clients: RespClient[] = [];
 
-  /** Starts `size` nodes (tick 20 ms, election timeout 10 ticks) with `opts` on each. */
+  /** Starts `size` nodes (tick 50 ms, election timeout 10 ticks: spurious elections on a loaded machine are rare) with `opts` on each. */
   static async start(size: number, opts: NodeOptions = {}): Promise<Shard> {
     const shard = new Shard();
     const members: ShardMember[] = [];
@@ -47,7 +47,7 @@ export class Shard {
           // Each node its own copy: a test may change what one node believes.
           members: members.map((m) => ({ ...m })),
           server: { port: ports[i - 1], bind: HOST, dir, loglevel: 'warning' },
-          tickMs: 20,
+          tickMs: 50,
           electionTimeoutTicks: 10,
           commitTimeoutMs: 1500,
           readTimeoutMs: 1500,
