@@ -120,3 +120,13 @@ test('a port in use is reported, not a stack trace', async () => {
     blocker.close();
   }
 });
+
+test('shard options are checked: --forward-sessions-max must be 0 or more; --lease-reads needs a long enough election timeout', async () => {
+  const bad = await run(['server', '--forward-sessions-max', '-1', '--dir', tmp()], /forward-sessions-max/);
+  expect(await bad.code).toBe(1);
+  expect(bad.out()).toContain("--forward-sessions-max: '-1' is not an integer, 0 or more");
+  const port = await freePort();
+  const short = await run(['server', '--port', String(port), '--dir', tmp(), '--lease-reads', '--election-timeout-ticks', '2'], /Could not start|Ready to accept/);
+  expect(await short.code).toBe(1);
+  expect(short.out()).toContain('election timeout too short for a lease');
+});
