@@ -12,7 +12,7 @@ let leader: ShardNode;
 let followers: ShardNode[];
 
 beforeAll(async () => {
-  shard = await Shard.start(3, { forwardSessionsMax: 8 });
+  shard = await Shard.start(3, { forwardSessionsMax: 16 });
   leader = await shard.leader();
   followers = shard.nodes.filter((n) => n !== leader);
 });
@@ -125,18 +125,18 @@ describe('a session on a follower is forwarded to the leader', () => {
     const f = followers[1]!;
     const base = Number(raftField(f, 'raft_forwarded_sessions')); // earlier tests' sessions
     const open: RespClient[] = [];
-    while (Number(raftField(f, 'raft_forwarded_sessions')) < 8) {
+    while (Number(raftField(f, 'raft_forwarded_sessions')) < 16) {
       const c = await shard.connect(f);
       expect(await call(c, 'PING')).toBe('+PONG\r\n');
       expect(await call(c, 'GET', 'nothing')).toBe('$-1\r\n');
       open.push(c);
-      if (open.length > 8) throw new Error('more sessions than the limit');
+      if (open.length > 16) throw new Error('more sessions than the limit');
     }
     const extra = await shard.connect(f);
-    expect(await call(extra, 'SET', 'over', '1')).toMatch(/^-ERR max number of sessions forwarded to the leader reached \(8\); connect to the leader, node \d \(127\.0\.0\.1:\d+\); the command was not executed\r\n$/);
+    expect(await call(extra, 'SET', 'over', '1')).toMatch(/^-ERR max number of sessions forwarded to the leader reached \(16\); connect to the leader, node \d \(127\.0\.0\.1:\d+\); the command was not executed\r\n$/);
     expect(await call(extra, 'PING')).toBe('+PONG\r\n');
     open[0]!.close();
-    await until(() => Number(raftField(f, 'raft_forwarded_sessions')) < 8, 'a forwarded session to end');
+    await until(() => Number(raftField(f, 'raft_forwarded_sessions')) < 16, 'a forwarded session to end');
     expect(await call(extra, 'GET', 'over')).toBe('$-1\r\n'); // now forwarded, and SET never ran
     for (const c of [...open, extra]) c.close();
     await until(() => Number(raftField(f, 'raft_forwarded_sessions')) === base, 'the forwarded sessions to end');
@@ -162,6 +162,30 @@ describe('a session on a follower is forwarded to the leader', () => {
       expect(await call(c, 'GET', 'unreached')).toBe('$-1\r\n');
     } finally {
       member.clientAddress = real;
+    }
+  });
+});
+
+describe('authentication', () => {
+  test('a session authenticates on the follower; the follower authenticates its forwarded session at the leader', async () => {
+    leader = await shard.leader();
+    followers = shard.nodes.filter((n) => n !== leader);
+    const f = followers[0]!;
+    for (const n of shard.nodes) n.server.config.requirepass = 's3cret';
+    try {
+      const c = await shard.connect(f);
+      expect(await call(c, 'GET', 'authk')).toBe('-NOAUTH Authentication required.\r\n'); // not forwarded
+      expect(await call(c, 'AUTH', 's3cret')).toBe('+OK\r\n');
+      expect(await call(c, 'SET', 'authk', '1')).toBe('+OK\r\n');
+      expect(await call(c, 'GET', 'authk')).toBe(bulk('1'));
+      // The leader wants another password: the session cannot be opened, nothing ran.
+      leader.server.config.requirepass = 'other';
+      const d = await shard.connect(f);
+      expect(await call(d, 'AUTH', 's3cret')).toBe('+OK\r\n');
+      expect(await call(d, 'SET', 'authk', '2')).toMatch(/^-TRYAGAIN The leader, node \d \(127\.0\.0\.1:\d+\), could not be reached from this node \(the leader refused the session: WRONGPASS invalid username-password pair/);
+      expect(await call(c, 'GET', 'authk')).toBe(bulk('1')); // the open session is unaffected
+    } finally {
+      for (const n of shard.nodes) n.server.config.requirepass = '';
     }
   });
 });
