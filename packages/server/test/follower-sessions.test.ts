@@ -3,6 +3,7 @@
 // a leader change closes forwarded sessions; limits and failures answer documented errors.
 // In-process 3-node shards on loopback; every wait bounded.
 
+import * as net from 'node:net';
 import { ShardNode } from '../src/replication/shard-node';
 import { freePort } from './harness';
 import { call, closedByServer, raftField, RespClient, Shard, sleep, until } from './shard-harness';
@@ -119,6 +120,33 @@ describe('a session on a follower is forwarded to the leader', () => {
     // The follower is fine.
     const again = await shard.connect(followers[0]!);
     expect(await call(again, 'GET', 'p')).toBe(bulk('1'));
+  });
+
+  test('a client that does not read: the follower stops reading the leader, its buffer stays bounded', async () => {
+    const f = followers[0]!;
+    const l = await shard.connect(leader);
+    const big = 'x'.repeat(100_000);
+    expect(await call(l, 'SET', 'big', big)).toBe('+OK\r\n');
+    const sock = net.createConnection({ host: '127.0.0.1', port: f.server.port });
+    try {
+      await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+      const n = 300; // 30 MB of replies
+      const frame = `$${big.length}\r\n${big}\r\n`;
+      sock.pause();
+      sock.write('*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n'.repeat(n));
+      const relayed = () => [...f.server.clients.values()].find((c) => c.relay !== null && c.socket.remotePort === sock.localPort);
+      await until(() => relayed() !== undefined && relayed()!.socket.writableLength > 0, 'the follower to relay replies');
+      await sleep(300);
+      // At most the 1 MiB bound plus the chunk that crossed it (the leader holds the rest).
+      expect(relayed()!.socket.writableLength).toBeLessThan(1024 * 1024 + 256 * 1024);
+      let received = 0;
+      sock.on('data', (d: Buffer) => (received += d.length));
+      sock.resume();
+      await until(() => received >= n * frame.length, 'every reply', 15000);
+      expect(received).toBe(n * frame.length);
+    } finally {
+      sock.destroy();
+    }
   });
 
   test('at most forwardSessionsMax sessions are forwarded at once; the next is told, and nothing runs', async () => {

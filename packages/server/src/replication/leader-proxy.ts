@@ -98,7 +98,7 @@ export class LeaderProxy implements SessionRouter {
     if (this.driver.isLeader || client.forwardedFrom !== 0 || client.readonlyReads || !needsLeader(spec)) return false;
     if (this.opts.sessionsMax === 0 || this.stopping) return false;
     // State the session built while this node led stays here: its commands are answered by the
-    // local paths (READONLY / TRYAGAIN: not executed; EXEC aborts) until it is clean.
+    // local paths (a write or EXEC: READONLY, not executed) until it is clean.
     if (client.multi !== null || client.watches.length !== 0 || client.subscriptionCount !== 0 || client.writesInFlight !== 0) return false;
     const lead = this.driver.leader;
     if (lead === NONE) {
@@ -146,11 +146,6 @@ export class LeaderProxy implements SessionRouter {
       c.closeAfterReply();
       if (c.writesInFlight === 0) c.flush();
     }
-  }
-
-  /** Sessions forwarded now. */
-  get size(): number {
-    return this.sessions.size;
   }
 
   onFailed(s: ForwardedSession, error: string): void {
@@ -331,8 +326,12 @@ class ForwardedSession implements ClientRelay {
     this.send(['KEEL.PROXY', 'END']);
   }
 
+  /** The client's socket drained: read the leader again, and the client if the leader has room. */
   onClientDrain(): void {
-    if (this.state === 'open') this.upstream!.resume();
+    if (this.state !== 'open') return;
+    const up = this.upstream!;
+    up.resume();
+    if (!this.finished && up.writableLength <= this.proxy.bufferBytesMax) this.client.resumeReading();
   }
 
   /**
