@@ -264,8 +264,8 @@ export class Cluster {
   }
 
   /**
-   * The index of the node that accepts a write now (a probe SET on a key of its own), or
-   * undefined if none does within the time given.
+   * The index of the node that leads and accepts a write now (INFO says role:master, and a
+   * probe SET on a key of its own succeeds), or undefined if none does within the time given.
    */
   async findLeader(timeoutMs = 3000): Promise<number | undefined> {
     const deadline = Date.now() + timeoutMs;
@@ -276,6 +276,9 @@ export class Cluster {
           const c = await RespConn.connect(HOST, n.port, 300).catch(() => null);
           if (c === null) return false;
           try {
+            // A follower forwards the write to the leader, so the node must also say it leads.
+            const info = await c.cmd(['INFO', 'replication'], 500).catch(() => null);
+            if (typeof info !== 'string' || !info.includes('role:master')) return false;
             const r = await c.cmd(['SET', '__jepsen_probe__', String(i)], 500).catch(() => null);
             return r === 'OK';
           } finally {

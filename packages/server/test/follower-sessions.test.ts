@@ -194,6 +194,24 @@ describe('a session on a follower is forwarded to the leader', () => {
   });
 });
 
+describe('KEEL.PROXY, READONLY and READWRITE', () => {
+  test('refuse bad arguments with clear errors; FAIL and END only for forwarded sessions', async () => {
+    const c = await shard.connect(leader);
+    expect(await call(c, 'KEEL.PROXY', 'FAIL', 'x')).toBe('-ERR KEEL.PROXY FAIL is for sessions forwarded by a follower\r\n');
+    expect(await call(c, 'KEEL.PROXY', 'END')).toBe('-ERR KEEL.PROXY END is for sessions forwarded by a follower\r\n');
+    expect(await call(c, 'KEEL.PROXY', 'BOGUS')).toBe('-ERR syntax error: KEEL.PROXY FROM <raft id> <client address> | FAIL <error> | END\r\n');
+    expect(await call(c, 'KEEL.PROXY', 'FROM', 'n2', 'addr')).toBe("-ERR 'n2' is not a raft id\r\n");
+    expect(await call(c, 'KEEL.PROXY')).toBe("-ERR wrong number of arguments for 'keel.proxy' command\r\n");
+    expect(await call(c, 'READONLY', 'x')).toBe("-ERR wrong number of arguments for 'readonly' command\r\n");
+    expect(await call(c, 'READONLY')).toBe('+OK\r\n');
+    expect(await call(c, 'READWRITE')).toBe('+OK\r\n');
+    // A session that says it was forwarded gets its FAIL text on one line, then is closed.
+    expect(await call(c, 'KEEL.PROXY', 'FROM', '2', '127.0.0.1:1')).toBe('+OK\r\n');
+    expect(await call(c, 'KEEL.PROXY', 'FAIL', 'ERR two\r\nlines')).toBe('-ERR two  lines\r\n');
+    await closedByServer(c);
+  });
+});
+
 describe('authentication', () => {
   test('a session authenticates on the follower; the follower authenticates its forwarded session at the leader', async () => {
     leader = await shard.leader();

@@ -500,7 +500,7 @@ export function followerCommands(): CommandSpec[] {
       cl.closeAfterReply(); // no reply of its own: the client never sent it
     } else if (sub === 'fail' && c.argv.length === 3) {
       if (cl.forwardedFrom === 0) throw new CommandError('ERR KEEL.PROXY FAIL is for sessions forwarded by a follower');
-      c.out.error(c.argv[2]!);
+      c.out.error(c.argv[2]!.replace(/[\r\n]/g, ' ')); // one line, whatever it was sent
       cl.closeAfterReply();
     } else {
       throw new CommandError('ERR syntax error: KEEL.PROXY FROM <raft id> <client address> | FAIL <error> | END');
