@@ -205,6 +205,9 @@ describe('KEEL.PROXY, READONLY and READWRITE', () => {
     expect(await call(c, 'READONLY', 'x')).toBe("-ERR wrong number of arguments for 'readonly' command\r\n");
     expect(await call(c, 'READONLY')).toBe('+OK\r\n');
     expect(await call(c, 'READWRITE')).toBe('+OK\r\n');
+    // Only the leader takes a forwarded session (a follower's view of the leader may be old).
+    const fc = await shard.connect(followers[0]!);
+    expect(await call(fc, 'KEEL.PROXY', 'FROM', '2', '127.0.0.1:1')).toBe(`-TRYAGAIN node ${followers[0]!.id} is not the leader (any more)\r\n`);
     // A session that says it was forwarded gets its FAIL text on one line, then is closed.
     expect(await call(c, 'KEEL.PROXY', 'FROM', '2', '127.0.0.1:1')).toBe('+OK\r\n');
     expect(await call(c, 'KEEL.PROXY', 'FAIL', 'ERR two\r\nlines')).toBe('-ERR two  lines\r\n');

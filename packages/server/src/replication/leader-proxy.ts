@@ -221,7 +221,7 @@ class ForwardedSession implements ClientRelay {
     sock.on('connect', () => this.sendHandshake());
     sock.on('data', (chunk: Buffer) => this.onUpstreamData(chunk));
     sock.on('drain', () => {
-      if (this.state === 'open') this.client.resumeReading();
+      if (this.state === 'open' && !this.finished) this.client.resumeReading();
     });
     sock.on('error', (e) => (this.upstreamError ??= e.message));
     sock.on('close', () => this.onUpstreamClose());
@@ -480,12 +480,12 @@ export function replyEnd(buf: Buffer, pos: number, depth: number): number {
 /**
  * READONLY / READWRITE (Redis Cluster's names): a READONLY session on a follower reads this
  * node's state, possibly stale, and is never forwarded. KEEL.PROXY FROM <node> <addr> marks a
- * session as forwarded from another node (never forwarded again); KEEL.PROXY FAIL <error>
+ * session as forwarded from another node (never forwarded again), on the leader only; KEEL.PROXY FAIL <error>
  * answers that error and closes, in order after the commands before it (a protocol error the
  * follower found in the client's bytes); KEEL.PROXY END closes after the commands before it,
  * with no reply of its own (the follower is stopping).
  */
-export function followerCommands(): CommandSpec[] {
+export function followerCommands(node: { readonly id: NodeId; readonly driver: { readonly isLeader: boolean } }): CommandSpec[] {
   const client = (c: Call) => c.client as unknown as Client;
   function proxy(c: Call): void {
     const sub = c.argv[1]!.toLowerCase();
@@ -493,6 +493,8 @@ export function followerCommands(): CommandSpec[] {
     if (sub === 'from' && c.argv.length === 4) {
       const id = Number(c.argv[2]);
       if (!Number.isSafeInteger(id) || id < 1) throw new CommandError(`ERR '${c.argv[2]}' is not a raft id`);
+      // The follower's view of the leader may be out of date: a session goes only to the leader.
+      if (!node.driver.isLeader) throw new CommandError(`TRYAGAIN node ${node.id} is not the leader (any more)`);
       cl.forwardedFrom = id;
       c.out.ok();
     } else if (sub === 'end' && c.argv.length === 2) {

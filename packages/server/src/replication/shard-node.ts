@@ -136,7 +136,7 @@ export class ShardNode implements StateMachine {
       log: this.server.log,
     });
     this.waits = new Waits(this);
-    this.server.engine.commands.add([this.waits.spec(), transferLeaderSpec(this), ...followerCommands()]);
+    this.server.engine.commands.add([this.waits.spec(), transferLeaderSpec(this), ...followerCommands(this)]);
     registerInfo(this);
   }
 
