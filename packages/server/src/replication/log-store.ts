@@ -17,7 +17,12 @@ export interface PersistRequest {
 }
 
 export interface LogStore extends Storage {
-  /** Writes the snapshot, then the entries (truncating any conflicting suffix), then the hard state. */
+  /**
+   * Writes the snapshot, then the entries (truncating any conflicting suffix), then the hard
+   * state. The Storage reads reflect the request as soon as persist() returns (the driver
+   * lets raft go on while the write is in flight); the promise resolves once it is as durable
+   * as the fsync policy says. Writes complete in the order they were issued.
+   */
   persist(req: PersistRequest): Promise<void>;
 }
 

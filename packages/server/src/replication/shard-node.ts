@@ -340,7 +340,7 @@ export class ShardNode implements StateMachine {
     if (this.snapshotJob !== null) return this.snapshotJob.done;
     const index = this.driver.applied;
     if (index <= store.snapshotIndex) return Promise.resolve();
-    const confState = this.driver.node.raft.trk.confState();
+    const confState = this.driver.appliedConfState;
     const t0 = performance.now();
     const job = new SnapshotJob(this.server.engine, this.opts.snapshotSliceBytes ?? 64 * 1024);
     const state = { job, aborted: false, done: Promise.resolve() };
