@@ -9,7 +9,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { KEEL_VERSION, defaultServerConfig, findParam, parseConfigFile, ServerConfig, setParam, ShardMember, ShardNode } from '@keel/server';
+import { KEEL_VERSION, defaultServerConfig, findParam, NodeMetrics, parseConfigFile, ServerConfig, setParam, ShardMember, ShardNode } from '@keel/server';
 import { DurableStorage, FsyncPolicy, WalCorruptionError } from '@keel/wal';
 
 const CLI_KEYS = new Set(['_', '$0', 'config', 'config-file', 'configFile']);
@@ -25,6 +25,7 @@ const SHARD_KEYS = [
   'tick-ms',
   'election-timeout-ticks',
   'commit-timeout-ms',
+  'metrics-port',
 ] as const;
 type ShardKey = (typeof SHARD_KEYS)[number];
 
@@ -137,6 +138,8 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
     }
     for (const k of SHARD_KEYS) if (k === 'snapshot-growth-percent') percentOption(argv, k);
     else if (k !== 'node-id' && k !== 'peers' && k !== 'cluster-port') intOption(argv, k);
+    const mp = intOption(argv, 'metrics-port');
+    if (mp !== undefined && mp > 65535) throw new Error(`--metrics-port: '${mp}' is not a port (1..65535)`);
   } catch (e) {
     process.stderr.write(`keel: ${(e as Error).message}\n`);
     process.exit(1);
@@ -145,10 +148,16 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
   config.appendonly = 'yes'; // every write goes through the write-ahead log (CONFIG GET says so)
   const policy = config.appendfsync as FsyncPolicy;
   const dataDir = path.resolve(config.dir);
+  const metricsPort = intOption(argv, 'metrics-port');
+  const metrics = metricsPort === undefined ? null : new NodeMetrics();
   let store: DurableStorage;
   try {
     fs.mkdirSync(dataDir, { recursive: true });
-    store = await DurableStorage.open(dataDir, { fsync: policy, logger: (line) => process.stdout.write(`${process.pid}:M # ${line}\n`) });
+    store = await DurableStorage.open(dataDir, {
+      fsync: policy,
+      logger: (line) => process.stdout.write(`${process.pid}:M # ${line}\n`),
+      onBatch: metrics === null ? undefined : (b) => metrics.observeWalBatch(b),
+    });
   } catch (e) {
     const err = e as Error;
     process.stderr.write(`keel: ${err instanceof WalCorruptionError ? '' : 'cannot open the write-ahead log: '}${err.message}\n`);
@@ -165,6 +174,7 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
     tickMs: intOption(argv, 'tick-ms'),
     electionTimeoutTicks: intOption(argv, 'election-timeout-ticks'),
     commitTimeoutMs: intOption(argv, 'commit-timeout-ms'),
+    onCommitted: metrics === null ? undefined : (ms) => metrics.observeCommit(ms),
     onFatal: (err) => {
       node.server.log.warning(`Fatal: ${err.message}; exiting`);
       process.exit(1);
@@ -191,6 +201,16 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
       (r.fresh ? 'a new store, bootstrapped at index 1' : `recovered snapshot at index ${r.snapshotIndex}, log to index ${r.lastIndex}, commit index ${r.commit}`),
   );
   for (const w of store.recovery.warnings) server.log.warning(`wal: ${w}`);
+  if (metrics !== null && metricsPort !== undefined) {
+    metrics.attach(node);
+    try {
+      const mport = await metrics.listen(config.bind, metricsPort);
+      server.log.notice(`Prometheus metrics on http://${config.bind}:${mport}/metrics`);
+    } catch (e) {
+      server.log.warning(`Could not serve metrics on ${config.bind}:${metricsPort}: ${(e as Error).message}`);
+      process.exit(1);
+    }
+  }
   server.log.notice(`Ready to accept connections tcp on ${config.bind}:${port}`);
   let stopping = false;
   const stop = (signal: string) => {
@@ -200,7 +220,7 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
     // A leader hands its leadership to an up-to-date follower first (bounded), so that a
     // rolling restart fails no client write.
     const handOff = signal === 'SIGTERM' ? node.handOff(HANDOFF_TIMEOUT_MS).catch((e: Error) => server.log.warning(`hand-off failed: ${e.message}`)) : Promise.resolve();
-    void handOff.then(() => node.close()).then(
+    void handOff.then(() => Promise.all([node.close(), metrics?.close()])).then(
       () => {
         server.log.notice('Keel is now ready to exit, bye bye...');
         process.exit(0);

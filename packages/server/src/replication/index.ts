@@ -8,3 +8,4 @@ export * from './read-index';
 export * from './shard-node';
 export * as replicationErrors from './errors';
 export * from './admin';
+export * from './metrics';

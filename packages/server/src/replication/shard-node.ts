@@ -56,6 +56,8 @@ export interface ShardNodeOptions {
   snapshotGrowthPercent?: number;
   /** Bytes of engine encoding per slice (one slice per event-loop turn). Default 64 KiB. */
   snapshotSliceBytes?: number;
+  /** A write this node proposed was applied `ms` after its proposal (metrics). */
+  onCommitted?(ms: number): void;
   onFatal?(err: Error): void;
 }
 
@@ -88,6 +90,9 @@ export class ShardNode implements StateMachine {
   readonly lastAckMs = new Map<NodeId, number>();
   /** When a message from the leader last arrived (performance.now(); 0: never). */
   lastLeaderContactMs = 0;
+  /** Times the leader this node knows of changed (metrics). */
+  leaderChanges = 0;
+  private lastLeader: NodeId = NONE;
   /** Blocked WAIT commands. */
   readonly waits: Waits;
   private readonly opts: ShardNodeOptions;
@@ -233,6 +238,7 @@ export class ShardNode implements StateMachine {
       commitTimeoutMs: o.commitTimeoutMs,
       addressOf: (id) => o.members.find((m) => m.id === id)?.clientAddress,
       quorumReachable: () => this.quorumReachable(),
+      onCommitted: o.onCommitted,
     });
     this.reads = new ReadIndexReads(this.driver, { timeoutMs: o.readTimeoutMs });
     this.server.writePath = this.writes;
@@ -306,6 +312,10 @@ export class ShardNode implements StateMachine {
   }
 
   onSoftState(ss: SoftState): void {
+    if (ss.lead !== this.lastLeader) {
+      this.lastLeader = ss.lead;
+      if (ss.lead !== NONE) this.leaderChanges++;
+    }
     const role = ss.raftState === 'leader' ? 'leader' : ss.raftState;
     this.server.log.notice(`raft: node ${this.id} is ${role}, term ${this.driver.term}, leader ${ss.lead === 0 ? 'unknown' : ss.lead}`);
     this.writes.onSoftState(ss);
