@@ -8,3 +8,5 @@ export * from './read-index';
 export * from './shard-node';
 export * as replicationErrors from './errors';
 export * from './admin';
+export * from './membership';
+export * from './membership-admin';

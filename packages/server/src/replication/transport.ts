@@ -15,12 +15,18 @@
 // to its store as they come (one connection's frames are handled in order: the frames after a
 // snapshot's begin wait until the chunk before them is written), and steps the MsgSnap once
 // the file is complete and synced. A MsgSnap with an inline payload (MemoryLogStore) is one frame.
+//
+// Membership: setPeers() replaces the peer list when the shard's configuration changes (links
+// to new members are dialed, links to and connections from departed ones are closed). A node
+// the shard removed that dials a member is answered with a "removed" frame instead of being
+// accepted; the dialing side reports it through onRemoved, so a node that missed its own
+// removal (the leader stops replicating to it once the removal is applied) learns of it.
 
 import * as net from 'node:net';
 import { Message, NodeId, SnapshotMetadata } from '@keel/raft';
 import { CodecError } from './bytes';
 import type { SnapshotSink } from './log-store';
-import { decodeFrame, encodeHello, encodeMessage, encodeSnapBegin, encodeSnapChunk, encodeSnapEnd, FrameDecoder, WIRE_VERSION } from './wire';
+import { decodeFrame, encodeHello, encodeMessage, encodeRemoved, encodeSnapBegin, encodeSnapChunk, encodeSnapEnd, FrameDecoder, WIRE_VERSION } from './wire';
 
 export interface PeerAddress {
   id: NodeId;
@@ -48,6 +54,8 @@ export interface TransportOptions {
   openSnapshot?(index: number): Promise<{ chunks(): AsyncIterable<Uint8Array>; close(): Promise<void> }>;
   /** Where a streamed snapshot from the leader is written (DurableStorage.receiveSnapshot). */
   receiveSnapshot?(metadata: SnapshotMetadata): Promise<SnapshotSink>;
+  /** A member told this node that the shard removed it (at log index `index`). */
+  onRemoved?(by: NodeId, index: number): void;
   log: TransportLog;
   /** Bytes queued on one peer's connection beyond which messages are dropped. */
   queueBytesMax?: number;
@@ -72,6 +80,8 @@ class PeerLink {
   dropped = 0;
   /** A snapshot is being streamed on this link. */
   snapshotting = false;
+  /** The peer left the shard: never re-dialed. */
+  closed = false;
 
   constructor(readonly addr: PeerAddress, backoffMinMs: number) {
     this.backoffMs = backoffMinMs;
@@ -82,7 +92,11 @@ export class Transport {
   readonly id: NodeId;
   private readonly opts: TransportOptions;
   private readonly links = new Map<NodeId, PeerLink>();
-  private readonly inbound = new Set<net.Socket>();
+  /** Inbound connections, with the peer each one's hello named (0 before it). */
+  private readonly inbound = new Map<net.Socket, NodeId>();
+  /** Nodes the shard removed → the index of their removal: their hellos are answered "removed". */
+  private removed = new Map<NodeId, number>();
+  private started = false;
   private listener: net.Server | null = null;
   private closed = false;
   /** Fault injection (tests): traffic to and from these peers is silently dropped. */
@@ -115,8 +129,50 @@ export class Transport {
       });
     });
     this.port = (server.address() as net.AddressInfo).port;
+    this.started = true;
     for (const link of this.links.values()) this.dial(link);
     return this.port;
+  }
+
+  /**
+   * The shard's configuration changed: `peers` are now the members to talk to (this node may be
+   * listed; it is skipped), `removed` the nodes removed from the shard. New peers are dialed;
+   * the links to departed ones, and their inbound connections, are closed; a peer whose address
+   * changed is re-dialed.
+   */
+  setPeers(peers: PeerAddress[], removed: Map<NodeId, number>): void {
+    if (this.closed) return;
+    this.removed = new Map(removed);
+    const want = new Map(peers.filter((p) => p.id !== this.id).map((p) => [p.id, p]));
+    for (const [id, link] of [...this.links]) {
+      const p = want.get(id);
+      if (p !== undefined && p.host === link.addr.host && p.port === link.addr.port) continue;
+      this.links.delete(id);
+      this.closeLink(link);
+      if (p === undefined) this.opts.log.notice(`raft: node ${id} (${link.addr.host}:${link.addr.port}) is no longer a peer; its link is closed`);
+    }
+    for (const [id, p] of want) {
+      if (this.links.has(id)) continue;
+      const link = new PeerLink(p, this.backoffMinMs);
+      this.links.set(id, link);
+      this.opts.log.notice(`raft: node ${id} (${p.host}:${p.port}) is a peer`);
+      if (this.started) this.dial(link);
+    }
+    for (const [s, from] of this.inbound) if (from !== 0 && !want.has(from)) s.destroy();
+  }
+
+  /** The peers this node has links to. */
+  peerIds(): NodeId[] {
+    return [...this.links.keys()];
+  }
+
+  private closeLink(link: PeerLink): void {
+    link.closed = true;
+    if (link.timer !== null) clearTimeout(link.timer);
+    link.timer = null;
+    link.socket?.destroy();
+    link.socket = null;
+    link.connected = false;
   }
 
   /** Sends raft messages; any that cannot be queued now are dropped and reported. */
@@ -214,7 +270,7 @@ export class Transport {
   }
 
   private dial(link: PeerLink): void {
-    if (this.closed) return;
+    if (this.closed || link.closed) return;
     link.timer = null;
     const { host, port, id } = link.addr;
     const s = net.createConnection({ host, port });
@@ -230,8 +286,21 @@ export class Transport {
       if (link.reachable !== true) this.opts.log.notice(`raft: peer ${id} (${host}:${port}) is reachable`);
       link.reachable = true;
     });
-    // Peers never write on our outbound connection; anything they send is ignored.
-    s.on('data', () => {});
+    // Peers write on our outbound connection only to say that the shard removed this node.
+    const replies = new FrameDecoder(64);
+    s.on('data', (chunk: Buffer) => {
+      try {
+        replies.feed(chunk, (body) => {
+          const f = decodeFrame(body);
+          if (f.kind !== 'removed') throw new CodecError(`unexpected ${f.kind} frame from node ${id} on an outbound connection`);
+          this.opts.log.warning(`raft: node ${id} says the shard removed this node (at log index ${f.index})`);
+          this.opts.onRemoved?.(id, f.index);
+        });
+      } catch (e) {
+        if (!(e instanceof CodecError)) throw e;
+        s.destroy(e);
+      }
+    });
     let reason = 'connection closed';
     s.on('error', (err) => {
       reason = err.message;
@@ -245,6 +314,7 @@ export class Transport {
         this.opts.log.warning(`raft: peer ${id} (${host}:${port}) is unreachable: ${reason}; retrying with back-off up to ${this.backoffMaxMs} ms`);
       }
       link.reachable = false;
+      if (link.closed) return;
       this.opts.onUnreachable(id);
       const jitter = 0.8 + Math.random() * 0.4;
       link.timer = setTimeout(() => this.dial(link), Math.round(link.backoffMs * jitter));
@@ -257,7 +327,7 @@ export class Transport {
       s.destroy();
       return;
     }
-    this.inbound.add(s);
+    this.inbound.set(s, 0);
     s.setNoDelay(true);
     const decoder = new FrameDecoder();
     let from: NodeId = 0;
@@ -338,19 +408,28 @@ export class Transport {
     s.on('data', (chunk: Buffer) => {
       try {
         decoder.feed(chunk, (body) => {
-          if (s.destroyed) return;
+          if (s.destroyed || s.writableEnded) return; // refused, or told it was removed
           const f = decodeFrame(body);
           if (f.kind === 'hello') {
             const h = f.hello;
             if (from !== 0) return refuse('a second hello');
             if (h.version !== WIRE_VERSION) return refuse(`wire version ${h.version}, expected ${WIRE_VERSION}`);
             if (h.to !== this.id) return refuse(`addressed to node ${h.to}, this is node ${this.id}`);
+            const removedAt = this.removed.get(h.from);
+            if (removedAt !== undefined) {
+              // Tell it, so it stops; it logs that (once per dial: its back-off bounds them).
+              s.end(encodeRemoved(removedAt));
+              setTimeout(() => s.destroy(), 1000).unref();
+              return;
+            }
             if (!this.links.has(h.from)) return refuse(`node ${h.from} is not a peer`);
             from = h.from;
+            this.inbound.set(s, from);
             return;
           }
           if (from === 0) return refuse('a message before hello');
           if (f.kind === 'snapChunk' || f.kind === 'snapEnd') return onSnapFrame(f.kind, f);
+          if (f.kind === 'removed') return refuse('a removed frame on an inbound connection');
           const m = f.message;
           if (m.from !== from || m.to !== this.id) return refuse(`message ${m.from}->${m.to} on the connection from ${from}`);
           if (f.kind === 'snapBegin') return onSnapFrame('snapBegin', f);
@@ -374,12 +453,8 @@ export class Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const link of this.links.values()) {
-      if (link.timer !== null) clearTimeout(link.timer);
-      link.socket?.destroy();
-      link.connected = false;
-    }
-    for (const s of this.inbound) s.destroy();
+    for (const link of this.links.values()) this.closeLink(link);
+    for (const s of this.inbound.keys()) s.destroy();
     this.inbound.clear();
     const l = this.listener;
     this.listener = null;
