@@ -79,7 +79,7 @@ test('messages flow, unreachable peers are reported, and are re-dialed when they
   const n3 = make(3, peers);
   await n3.t.start();
   await until(() => n1.t.isReachable(3), 'node 1 to reach node 3', 3000);
-  expect(n1.logs.some((l) => /peer 3 .* is reachable/.test(l))).toBe(true);
+  await until(() => n1.logs.some((l) => /peer 3 .* is reachable/.test(l)), 'the reachable log line (once the connection held)');
   n1.t.send([makeMessage({ type: 'MsgVote', from: 1, to: 3, term: 4 })]);
   await until(() => n3.got.some((m) => m.type === 'MsgVote'), 'the vote at node 3');
 

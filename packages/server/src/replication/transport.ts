@@ -67,6 +67,10 @@ export interface TransportOptions {
 const DEFAULT_QUEUE_BYTES_MAX = 16 * 1024 * 1024;
 /** A streamed snapshot waits for the socket to drain beyond this many queued bytes. */
 const SNAP_HIGH_WATER_BYTES = 1024 * 1024;
+/** An outbound connection the peer kept this long counts as established (back-off reset, logged reachable). */
+const STABLE_CONNECTION_MS = 300;
+/** A refused peer connection is logged at most once per peer and reason in this long. */
+const REFUSAL_LOG_INTERVAL_MS = 30_000;
 /** An inbound connection is paused while this many of its frames wait for the disk. */
 const RX_QUEUED_FRAMES_MAX = 64;
 
@@ -97,6 +101,8 @@ export class Transport {
   /** Nodes the shard removed → the index of their removal: their hellos are answered "removed". */
   private removed = new Map<NodeId, number>();
   private started = false;
+  /** Refusal reasons → when last logged (bounded: cleared at 1024). */
+  private readonly refusalsLogged = new Map<string, number>();
   private listener: net.Server | null = null;
   private closed = false;
   /** Fault injection (tests): traffic to and from these peers is silently dropped. */
@@ -277,14 +283,23 @@ export class Transport {
     link.socket = s;
     s.setNoDelay(true);
     const connectTimer = setTimeout(() => s.destroy(new Error('connect timed out')), this.opts.connectTimeoutMs ?? 2000);
+    let connectedAtMs = 0;
     s.once('connect', () => {
       clearTimeout(connectTimer);
       s.setKeepAlive(true, 1000);
       s.write(encodeHello({ version: WIRE_VERSION, from: this.id, to: id }));
       link.connected = true;
-      link.backoffMs = this.backoffMinMs;
-      if (link.reachable !== true) this.opts.log.notice(`raft: peer ${id} (${host}:${port}) is reachable`);
-      link.reachable = true;
+      connectedAtMs = Date.now();
+      if (link.reachable === true) return;
+      // Reachable once the peer kept the connection a moment: one that closes it at once (it
+      // does not know this node yet, e.g. while joining) is re-dialed with growing back-off
+      // and logged once, not at every attempt.
+      const stable = setTimeout(() => {
+        if (link.socket !== s || !link.connected || link.reachable === true) return;
+        this.opts.log.notice(`raft: peer ${id} (${host}:${port}) is reachable`);
+        link.reachable = true;
+      }, STABLE_CONNECTION_MS);
+      stable.unref();
     });
     // Peers write on our outbound connection only to say that the shard removed this node.
     const replies = new FrameDecoder(64);
@@ -308,6 +323,8 @@ export class Transport {
     s.once('close', () => {
       clearTimeout(connectTimer);
       link.connected = false;
+      if (connectedAtMs > 0 && Date.now() - connectedAtMs >= STABLE_CONNECTION_MS) link.backoffMs = this.backoffMinMs;
+      if (connectedAtMs > 0 && link.reachable === undefined) reason = 'the peer closed the connection at once (it may not know this node yet: see its log)';
       if (link.socket === s) link.socket = null;
       if (this.closed) return;
       if (link.reachable !== false) {
@@ -332,7 +349,12 @@ export class Transport {
     const decoder = new FrameDecoder();
     let from: NodeId = 0;
     const refuse = (why: string) => {
-      this.opts.log.warning(`raft: refused a peer connection from ${s.remoteAddress}:${s.remotePort}: ${why}`);
+      const now = Date.now();
+      if ((this.refusalsLogged.get(why) ?? -Infinity) + REFUSAL_LOG_INTERVAL_MS <= now) {
+        if (this.refusalsLogged.size >= 1024) this.refusalsLogged.clear();
+        this.refusalsLogged.set(why, now);
+        this.opts.log.warning(`raft: refused a peer connection from ${s.remoteAddress}:${s.remotePort}: ${why}${/not a peer/.test(why) ? ' (yet: a node being added dials before the change reaches this node; logged once in 30 s)' : ''}`);
+      }
       s.destroy();
     };
     // Frames that must wait for the disk (a snapshot being received) and every frame after
@@ -425,6 +447,13 @@ export class Transport {
             if (!this.links.has(h.from)) return refuse(`node ${h.from} is not a peer`);
             from = h.from;
             this.inbound.set(s, from);
+            // It dialed us, so it is up (and now knows us): re-dial it now rather than after the back-off.
+            const back = this.links.get(from);
+            if (back !== undefined && !back.connected && back.timer !== null) {
+              clearTimeout(back.timer);
+              back.backoffMs = this.backoffMinMs;
+              this.dial(back);
+            }
             return;
           }
           if (from === 0) return refuse('a message before hello');
