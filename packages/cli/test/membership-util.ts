@@ -122,35 +122,63 @@ export async function loadKeys(port: number, count: number, batch = 1000, inflig
 }
 
 /**
- * A digest of db 0, pipelined (1000 keys per round trip): every key with its type, its value
- * (collections in a canonical order) and whether it expires. Equal digests: the same data.
+ * A digest of db 0: every key with its type, its value (collections in a canonical order) and
+ * whether it expires. Equal digests: the same data. Keys come from SCAN; their types and values
+ * are read 1000 keys at a time inside MULTI/EXEC, so that a follower confirms one read index per
+ * batch rather than one per command (a read-only transaction is one read).
  */
 export async function digestOf(port: number): Promise<{ keys: number; sha: string }> {
   const c = await Conn.connect(port, 3000);
   try {
-    const keys = ((await c.cmd(['KEYS', '*'], 60000)) as string[]).sort();
+    const seen = new Set<string>();
+    let cursor = '0';
+    do {
+      const r = await c.cmd(['SCAN', cursor, 'COUNT', 1000], 30000);
+      if (!Array.isArray(r)) throw new Error(`SCAN on port ${port}: ${r instanceof ReplyError ? r.message : JSON.stringify(r)}`);
+      cursor = r[0] as string;
+      for (const k of r[1] as string[]) seen.add(k);
+    } while (cursor !== '0');
+    const keys = [...seen].sort();
     const h = createHash('sha256');
     for (let i = 0; i < keys.length; i += 1000) {
       const part = keys.slice(i, i + 1000);
-      const types = (await Promise.all(part.map((k) => c.cmd(['TYPE', k], 30000)))) as string[];
-      const values = await Promise.all(
-        part.map((k, j): Promise<Reply> => {
-          const t = types[j];
-          if (t === 'string') return c.cmd(['GET', k], 30000);
-          if (t === 'list') return c.cmd(['LRANGE', k, 0, -1], 30000);
-          if (t === 'hash') return c.cmd(['HGETALL', k], 30000).then((r) => pairs(r as string[]));
-          if (t === 'set') return c.cmd(['SMEMBERS', k], 30000).then((r) => (r as string[]).sort());
-          if (t === 'zset') return c.cmd(['ZRANGE', k, 0, -1, 'WITHSCORES'], 30000);
-          return Promise.resolve(t ?? null);
-        }),
-      );
-      const ttls = (await Promise.all(part.map((k) => c.cmd(['PTTL', k], 30000)))) as number[];
-      part.forEach((k, j) => h.update(JSON.stringify([k, types[j], values[j], ttls[j]! >= 0])));
+      const types = (await transaction(c, part.map((k) => ['TYPE', k]))) as string[];
+      const reads: Array<Array<string | number>> = [];
+      part.forEach((k, j) => {
+        const t = types[j];
+        if (t === 'string') reads.push(['GET', k]);
+        else if (t === 'list') reads.push(['LRANGE', k, 0, -1]);
+        else if (t === 'hash') reads.push(['HGETALL', k]);
+        else if (t === 'set') reads.push(['SMEMBERS', k]);
+        else if (t === 'zset') reads.push(['ZRANGE', k, 0, -1, 'WITHSCORES']);
+        else reads.push(['TYPE', k]);
+        reads.push(['PTTL', k]);
+      });
+      const got = await transaction(c, reads);
+      part.forEach((k, j) => {
+        const t = types[j];
+        let v = got[2 * j]!;
+        if (t === 'hash') v = pairs(v as string[]);
+        else if (t === 'set') v = (v as string[]).slice().sort();
+        h.update(JSON.stringify([k, t, v, (got[2 * j + 1] as number) >= 0]));
+      });
     }
     return { keys: keys.length, sha: h.digest('hex') };
   } finally {
     c.close();
   }
+}
+
+/** Runs commands as one MULTI/EXEC (pipelined); returns EXEC's replies. */
+async function transaction(c: Conn, cmds: Array<Array<string | number>>): Promise<Reply[]> {
+  const queued = [c.cmd(['MULTI'], 30000), ...cmds.map((a) => c.cmd(a, 30000))];
+  const exec = c.cmd(['EXEC'], 30000);
+  const q = await Promise.all(queued);
+  const bad = q.find((r) => r instanceof ReplyError);
+  if (bad !== undefined) throw new Error(`queuing a digest transaction: ${(bad as ReplyError).message}`);
+  const r = await exec;
+  if (!Array.isArray(r)) throw new Error(`EXEC of a digest transaction: ${r instanceof ReplyError ? r.message : JSON.stringify(r)}`);
+  return r;
 }
 
 function pairs(flat: string[]): string[] {
@@ -215,6 +243,7 @@ export async function joinLoadedShard(keys: number, log: (line: string) => void 
   log(`add-node succeeded in ${addNodeMs} ms`);
   const info = await infoOf(leader.port);
   await settle(nodes, leader, 120000);
+  log('every node applied the leader\'s commit index; digesting');
   const t2 = Date.now();
   const digests = await Promise.all(nodes.map((n) => digestOf(n.port).then((d) => `${d.keys}:${d.sha}`)));
   const digestMs = Date.now() - t2;
