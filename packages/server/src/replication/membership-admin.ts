@@ -8,13 +8,13 @@
 //       3. a second conf change makes it a voter.
 //       Replies OK once it is a voter; or an error saying how far it got (a learner that did not
 //       catch up in time stays a learner: run the command again, or KEEL.REMOVENODE it).
-//   KEEL.REMOVENODE <node> [TIMEOUT ms]
+//   KEEL.REMOVENODE <node>
 //       a conf change removes the node; OK once applied on the leader. A removed leader hands
 //       its leadership to a voter, then stops serving (as every removed node does).
 //
 // One change at a time per node; raft itself allows one pending change per shard. Every wait
-// is bounded (TIMEOUT, default DEFAULT_TIMEOUT_MS for ADDNODE, the commit timeout for the
-// rest); the client's connection is parked meanwhile, as for a blocking command.
+// is bounded (ADDNODE's catch-up by TIMEOUT, default DEFAULT_TIMEOUT_MS; each conf change's
+// apply by max(CHANGE_APPLY_TIMEOUT_MS, the commit timeout)); the client's connection is parked meanwhile, as for a blocking command.
 
 import { performance } from 'node:perf_hooks';
 import { Call, command, CommandError, CommandSpec } from '@keel/engine';
@@ -187,7 +187,6 @@ export function removeNodeSpec(node: ShardNode): CommandSpec {
   function handle(c: Call): void {
     const id = nodeIdOf(c.argv[1]!);
     if (id === null) throw new CommandError(`ERR '${c.argv[1]}' is not a node name ending in its raft id (n4, or 4)`);
-    parseTimeout(c.argv, 2); // accepted for symmetry; the change's own wait is bounded by the commit timeout
     const client = leaderGate(node, c);
     const cs = node.driver.node.raft.trk.confState();
     if (!confMembers(cs).has(id)) {
@@ -204,5 +203,5 @@ export function removeNodeSpec(node: ShardNode): CommandSpec {
       node.server.log.notice(`raft: node ${id} was removed from the shard`);
     });
   }
-  return command('keel.removenode', -2, ['admin', 'noscript', 'no_multi'], [0, 0, 0], 'server', '0.1.0', 'Removes a node from this shard (on the leader); a removed leader hands off its leadership.', handle);
+  return command('keel.removenode', 2, ['admin', 'noscript', 'no_multi'], [0, 0, 0], 'server', '0.1.0', 'Removes a node from this shard (on the leader); a removed leader hands off its leadership.', handle);
 }
