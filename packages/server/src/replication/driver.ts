@@ -15,6 +15,7 @@
 import { performance } from 'node:perf_hooks';
 import {
   ConfState,
+  ConfChangeV2,
   EMPTY_BYTES,
   decodeConfChange,
   Entry,
@@ -63,6 +64,13 @@ export interface DriverOptions {
   voters: NodeId[];
   /** The state machine's encoding of its empty state: the bootstrap snapshot's payload. */
   emptyState?: Uint8Array;
+  /** The bootstrap snapshot's metadata context (the member book). */
+  bootstrapContext?: string;
+  /**
+   * A node joining a running shard: an empty store is left empty (no configuration, so this
+   * node never campaigns) until the leader, having added it, sends it a snapshot.
+   */
+  join?: boolean;
   store: LogStore;
   send(msgs: Message[]): void;
   stateMachine: StateMachine;
@@ -149,8 +157,8 @@ export class RaftDriver {
    * snapshot (applied = its index); raft then hands back the committed entries after it.
    */
   static async open(opts: DriverOptions): Promise<RaftDriver> {
-    if (isFresh(opts.store)) {
-      const snapshot = bootstrapSnapshot(opts.voters, opts.emptyState ?? EMPTY_BYTES);
+    if (isFresh(opts.store) && opts.join !== true) {
+      const snapshot = bootstrapSnapshot(opts.voters, opts.emptyState ?? EMPTY_BYTES, opts.bootstrapContext);
       await opts.store.persist({ snapshot, hardState: BOOTSTRAP_HARD_STATE, mustSync: true });
     }
     return new RaftDriver(opts);
@@ -227,6 +235,23 @@ export class RaftDriver {
     // A leader appends a proposal at once, at the end of its log, in its own term.
     assert(log.lastIndex() === before + datas.length, () => `proposal of ${datas.length} landed at ${before}..${log.lastIndex()}`);
     assert(log.term(before + 1) === term && this.node.raft.term === term, 'proposal appended in another term');
+    this.schedule();
+    return { firstIndex: before + 1, term };
+  }
+
+  /**
+   * Proposes a configuration change on the leader; returns where it landed. Raft may still
+   * refuse it (another change pending, no entry of the term committed yet): the entry then
+   * applies as an empty normal entry instead. Throws ProposalDroppedError as proposeBatch.
+   */
+  proposeConfChange(cc: ConfChangeV2): Placement {
+    if (this.stopped) throw new ProposalDroppedError('the node is stopping');
+    if (!this.node.isLeader) throw new ProposalDroppedError('not the leader');
+    const log = this.node.raft.raftLog;
+    const before = log.lastIndex();
+    const term = this.node.raft.term;
+    this.node.proposeConfChange(cc);
+    assert(log.lastIndex() === before + 1, () => `conf change landed at ${before}..${log.lastIndex()}`);
     this.schedule();
     return { firstIndex: before + 1, term };
   }

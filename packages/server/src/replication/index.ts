@@ -9,3 +9,5 @@ export * from './shard-node';
 export * as replicationErrors from './errors';
 export * from './admin';
 export * from './metrics';
+export * from './membership';
+export * from './membership-admin';
