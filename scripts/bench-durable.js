@@ -2,12 +2,13 @@
 // A durable Keel node next to Redis, in the same run (issues 5 and 6):
 //
 //   node scripts/bench-durable.js [--requests N] [--clients 50] [--pipelines 1,16] [--tests set,get]
-//                                 [--snapshot-keys 1000000] [--skip-bench] [--skip-snapshot]
+//                                 [--snapshot-keys 1000000] [--skip-bench] [--skip-snapshot] [--shard3]
 //
 // 1. redis-benchmark -c 50 -t set,get (no pipelining, and -P 16) against
 //      plain redis-server (no persistence), redis-server --appendonly yes --appendfsync always,
 //      and a single-node `keel server --appendfsync always` (one voter, durable, fsync'd WAL);
-//    prints ops/s, p50/p99 and Keel's ratio to each.
+//    prints ops/s, p50/p99 and Keel's ratio to each. With --shard3, also a 3-node shard (three
+//    `keel server --appendfsync always` processes on loopback), benchmarked on its leader.
 // 2. The longest event-loop stall while a running node snapshots N keys (default 1M): loads N
 //    keys, then writes the entry that crosses --snapshot-entries while a client PINGs every
 //    millisecond; reports the longest PING round trip during the snapshot and the node's own
@@ -38,6 +39,7 @@ function opts(argv) {
     else if (a === '--snapshot-keys') o.snapshotKeys = Number(v());
     else if (a === '--skip-bench') o.bench = false;
     else if (a === '--skip-snapshot') o.snapshot = false;
+    else if (a === '--shard3') o.shard3 = true;
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -125,6 +127,8 @@ async function bench(o) {
   servers.push(await start('redis-aof-always', 'redis-server', ['--port', String(p2), '--bind', HOST, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', tmp('redis-aof')], p2));
   const p3 = await freePort();
   servers.push(await start('keel-always', process.execPath, [keelMain, 'server', '--port', String(p3), '--dir', tmp('keel'), '--appendfsync', 'always'], p3));
+  if (o.shard3) servers.push(await startShard3());
+  const keels = servers.filter((s) => s.name.startsWith('keel'));
   const rows = [];
   for (const pipeline of o.pipelines) {
     const res = {};
@@ -134,16 +138,41 @@ async function bench(o) {
     }
     for (const r of res['keel-always']) {
       const pick = (n) => res[n].find((x) => x.test === r.test);
-      rows.push({ test: r.test, pipeline, redis: pick('redis'), aof: pick('redis-aof-always'), keel: r });
+      const row = { test: r.test, pipeline, redis: pick('redis'), aof: pick('redis-aof-always') };
+      for (const k of keels) row[k.name] = pick(k.name);
+      rows.push(row);
     }
   }
-  for (const s of servers) s.proc.kill('SIGKILL');
+  for (const s of servers) for (const p of s.procs ?? [s.proc]) p.kill('SIGKILL');
   const f = (x) => `${Math.round(x.rps)} (${x.p50.toFixed(2)}/${x.p99.toFixed(2)})`;
-  console.log('\nops/s (p50/p99 ms), 50 clients:');
-  console.log('| test | P | redis (no persistence) | redis appendfsync always | keel 1 node, appendfsync always | keel / redis-always | keel / redis |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  const label = { 'keel-always': 'keel 1 node', 'keel-3-nodes': 'keel 3 nodes' };
+  console.log(`\nops/s (p50/p99 ms), ${o.clients} clients; every Keel node with appendfsync always:`);
+  const head = ['test', 'P', 'redis (no persistence)', 'redis appendfsync always', ...keels.map((k) => label[k.name]), ...keels.flatMap((k) => [`${label[k.name]} / redis-always`, `${label[k.name]} / redis`])];
+  console.log(`| ${head.join(' | ')} |`);
+  console.log(`|${head.map(() => ' --- |').join('')}`);
   for (const r of rows) {
-    console.log(`| ${r.test} | ${r.pipeline} | ${f(r.redis)} | ${f(r.aof)} | ${f(r.keel)} | ${(r.keel.rps / r.aof.rps).toFixed(2)} | ${(r.keel.rps / r.redis.rps).toFixed(2)} |`);
+    const cells = [r.test, r.pipeline, f(r.redis), f(r.aof), ...keels.map((k) => f(r[k.name])), ...keels.flatMap((k) => [(r[k.name].rps / r.aof.rps).toFixed(2), (r[k.name].rps / r.redis.rps).toFixed(2)])];
+    console.log(`| ${cells.join(' | ')} |`);
+  }
+}
+
+/** Starts a 3-node shard of durable nodes; resolves with its leader's client port once one is elected. */
+async function startShard3() {
+  const ports = [];
+  for (let i = 0; i < 3; i++) ports.push({ client: await freePort(), cluster: await freePort() });
+  const peers = ports.map((p, i) => `n${i + 1}=${HOST}:${p.client}@${p.cluster}`).join(',');
+  const nodes = [];
+  for (let i = 0; i < 3; i++) {
+    nodes.push(await start(`keel-n${i + 1}`, process.execPath, [keelMain, 'server', '--node-id', `n${i + 1}`, '--port', String(ports[i].client), '--peers', peers, '--dir', tmp(`keel-n${i + 1}`), '--appendfsync', 'always'], ports[i].client));
+  }
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    for (const n of nodes) {
+      const info = await command(n.port, ['INFO', 'raft']).catch(() => '');
+      if (/raft_state:leader/.test(info)) return { name: 'keel-3-nodes', port: n.port, procs: nodes.map((x) => x.proc) };
+    }
+    if (Date.now() > deadline) throw new Error('the 3-node shard elected no leader in 20 s');
+    await sleep(100);
   }
 }
 

@@ -1,7 +1,11 @@
-// `keel cluster status | transfer-leader`: talk to a running node over RESP.
+// `keel cluster status | transfer-leader | add-node | remove-node`: talk to a running node over RESP.
 //
 //   status           INFO replication of the node (and of the leader, for the per-peer lags)
 //   transfer-leader  KEEL.TRANSFERLEADER <node>, answered once leadership moved
+//   add-node         KEEL.ADDNODE <node> <host:port[@clusterport]>, answered once it is a voter
+//   remove-node      KEEL.REMOVENODE <node>, answered once the removal applied
+//
+// A follower answers the admin commands READONLY naming the leader; they are then sent there.
 
 import * as net from 'node:net';
 
@@ -111,10 +115,12 @@ export async function runClusterStatus(host: string, port: number, json: boolean
     `node:     n${me.get('raft_node_id')} (${host}:${port}), ${me.get('raft_state')} (role ${me.get('role')})`,
     `term:     ${me.get('raft_term')}`,
     `leader:   ${lead === '0' ? 'unknown' : `n${lead} (${leaderAddr})`}`,
-    `members:  ${(me.get('raft_members') ?? '').split(',').filter((x) => x !== '').map((x) => `n${x.replace('@', ' ')}`).join(', ')}` +
-      ((me.get('raft_learners') ?? '') !== '' ? `; learners: ${me.get('raft_learners')}` : ''),
+    `members:`,
+    ...memberLines(me),
     `indexes:  commit ${me.get('raft_commit_index')}, applied ${me.get('raft_applied_index')}, last ${me.get('raft_last_index')}, snapshot ${me.get('raft_snapshot_index')}`,
   ];
+  if (me.get('raft_this_node_removed') === '1') out.push('this node was REMOVED from the shard: it serves no reads or writes');
+  if ((me.get('raft_removed') ?? '') !== '') out.push(`removed:  ${(me.get('raft_removed') ?? '').split(',').map((id) => `n${id}`).join(', ')}`);
   if (leaderInfo !== null) {
     out.push(`peers (as the leader n${leaderInfo.get('raft_node_id')} sees them, its commit index ${leaderInfo.get('raft_commit_index')}):`);
     out.push(...peerLines(leaderInfo));
@@ -125,15 +131,46 @@ export async function runClusterStatus(host: string, port: number, json: boolean
   return 0;
 }
 
-export async function runTransferLeader(host: string, port: number, to: string): Promise<number> {
-  let r = await request(host, port, ['KEEL.TRANSFERLEADER', to], 30000);
-  // A follower names the leader: ask it.
+/** One line per member of the configuration: role and addresses (INFO's raft_member_<id> fields). */
+function memberLines(m: Map<string, string>): string[] {
+  const lines: string[] = [];
+  for (const [k, v] of m) {
+    const id = /^raft_member_(\d+)$/.exec(k)?.[1];
+    if (id === undefined) continue;
+    const f = Object.fromEntries(v.split(',').map((kv) => kv.split('=') as [string, string]));
+    lines.push(`  n${id}  ${(f['role'] ?? '').padEnd(8)} ${(f['address'] || '?').padEnd(21)} cluster ${f['cluster'] || '?'}${id === m.get('raft_leader') ? '  (leader)' : ''}`);
+  }
+  return lines.length > 0 ? lines : ['  (none known: this node has not joined yet)'];
+}
+
+/** Sends an admin command; if a follower answers READONLY naming the leader, sends it there. */
+async function adminRequest(host: string, port: number, args: string[], timeoutMs: number): Promise<Reply> {
+  const r = await request(host, port, args, timeoutMs);
   const lead = r !== null && typeof r === 'object' && 'error' in r && r.error.startsWith('READONLY') ? /\((\S+):(\d+)\)/.exec(r.error) : null;
-  if (lead !== null) r = await request(lead[1]!, Number(lead[2]), ['KEEL.TRANSFERLEADER', to], 30000);
+  return lead === null ? r : request(lead[1]!, Number(lead[2]), args, timeoutMs);
+}
+
+function report(r: Reply, ok: string): number {
   if (r !== null && typeof r === 'object' && 'error' in r) {
     process.stderr.write(`keel: ${r.error}\n`);
     return 1;
   }
-  process.stdout.write(`leadership transferred to ${to} (${String(r)})\n`);
+  process.stdout.write(`${ok} (${String(r)})\n`);
   return 0;
+}
+
+export async function runTransferLeader(host: string, port: number, to: string): Promise<number> {
+  return report(await adminRequest(host, port, ['KEEL.TRANSFERLEADER', to], 30000), `leadership transferred to ${to}`);
+}
+
+/** `keel cluster add-node`: the node joins as a learner, catches up, becomes a voter. */
+export async function runAddNode(host: string, port: number, node: string, address: string, timeoutMs: number): Promise<number> {
+  // The reply comes once the node is a voter: allow the server's own timeout plus a margin.
+  const r = await adminRequest(host, port, ['KEEL.ADDNODE', node, address, 'TIMEOUT', String(timeoutMs)], timeoutMs + 30000);
+  return report(r, `${node} (${address}) is a voter of the shard`);
+}
+
+/** `keel cluster remove-node`. */
+export async function runRemoveNode(host: string, port: number, node: string): Promise<number> {
+  return report(await adminRequest(host, port, ['KEEL.REMOVENODE', node], 60000), `${node} was removed from the shard`);
 }

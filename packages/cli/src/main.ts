@@ -5,7 +5,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runServer } from './server';
 import { runWalCheck, runWalRepair } from './wal';
-import { runClusterStatus, runTransferLeader } from './cluster';
+import { runAddNode, runClusterStatus, runRemoveNode, runTransferLeader } from './cluster';
 
 async function cli(f: () => Promise<number>): Promise<void> {
   try {
@@ -34,6 +34,7 @@ void yargs(hideBin(process.argv))
         .option('node-id', { type: 'string', describe: 'this node\'s name, ending in its raft id (n1)' })
         .option('peers', { type: 'string', describe: 'the shard: n1=host:port[@clusterport],n2=...; none: a shard of one' })
         .option('cluster-port', { type: 'number', describe: 'node-to-node port (client port + 10000)' })
+        .option('join', { type: 'boolean', describe: 'join the running shard named by --peers: wait, empty, for its leader to add this node (keel cluster add-node)' })
         .option('snapshot-entries', { type: 'number', describe: 'snapshot after this many log entries (100000)' })
         .option('snapshot-bytes', { type: 'number', describe: 'snapshot after this many bytes of log entries (64 MiB)' })
         .option('snapshot-growth-percent', { type: 'number', describe: 'and only once the log holds this % of the last snapshot\'s size (100; 0: off)' })
@@ -42,6 +43,7 @@ void yargs(hideBin(process.argv))
         .option('tick-ms', { type: 'number', describe: 'raft tick (100)', hidden: true })
         .option('election-timeout-ticks', { type: 'number', describe: 'raft election timeout in ticks (10)', hidden: true })
         .option('commit-timeout-ms', { type: 'number', describe: 'a write not committed within this is answered UNKNOWN (5000)', hidden: true })
+        .option('metrics-port', { type: 'number', describe: 'serve Prometheus metrics at http://<bind>:<port>/metrics (off)' })
         .option('config-file', { type: 'string', describe: 'same as the positional config' })
         .strict(false),
     async (argv) => {
@@ -71,6 +73,15 @@ void yargs(hideBin(process.argv))
       .command('transfer-leader', 'Move the shard\'s leadership to a node (KEEL.TRANSFERLEADER)', (yy) =>
         yy.option('to', { type: 'string', demandOption: true, describe: 'the node to lead: n2 (or its raft id)' }),
         async (argv) => cli(() => runTransferLeader(String(argv.host), Number(argv.port), String(argv.to))))
+      .command('add-node', 'Add a node: a learner first, a voter once it caught up (KEEL.ADDNODE); start it with keel server --join', (yy) =>
+        yy
+          .option('node', { type: 'string', demandOption: true, describe: 'the new node: n4 (its raft id is its number)' })
+          .option('address', { type: 'string', demandOption: true, describe: 'its client address host:port[@clusterport] (cluster port: port + 10000)' })
+          .option('timeout', { type: 'number', default: 300000, describe: 'ms to wait for it to catch up' }),
+        async (argv) => cli(() => runAddNode(String(argv.host), Number(argv.port), String(argv.node), String(argv.address), Number(argv.timeout))))
+      .command('remove-node', 'Remove a node from the shard (KEEL.REMOVENODE); a removed leader hands off first', (yy) =>
+        yy.option('node', { type: 'string', demandOption: true, describe: 'the node to remove: n2 (or its raft id)' }),
+        async (argv) => cli(() => runRemoveNode(String(argv.host), Number(argv.port), String(argv.node))))
       .demandCommand(1),
   )
   .demandCommand(1, 'Name a command: keel server --help')

@@ -9,7 +9,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { KEEL_VERSION, defaultServerConfig, findParam, parseConfigFile, ServerConfig, setParam, ShardMember, ShardNode } from '@keel/server';
+import { KEEL_VERSION, defaultServerConfig, findParam, NodeMetrics, parseConfigFile, ServerConfig, setParam, ShardMember, ShardNode } from '@keel/server';
 import { DurableStorage, FsyncPolicy, WalCorruptionError } from '@keel/wal';
 
 const CLI_KEYS = new Set(['_', '$0', 'config', 'config-file', 'configFile']);
@@ -18,6 +18,7 @@ const CLI_KEYS = new Set(['_', '$0', 'config', 'config-file', 'configFile']);
 const SHARD_KEYS = [
   'node-id',
   'peers',
+  'join',
   'cluster-port',
   'snapshot-entries',
   'snapshot-bytes',
@@ -25,6 +26,7 @@ const SHARD_KEYS = [
   'tick-ms',
   'election-timeout-ticks',
   'commit-timeout-ms',
+  'metrics-port',
   'lease-reads',
   'forward-sessions-max',
 ] as const;
@@ -70,6 +72,10 @@ export interface ShardPlan {
   members: Array<ShardMember & { name: string; clientPort: number }>;
   port: number;
   clusterPort: number;
+  /** Joining a running shard (--join): this node waits for its leader to add it. */
+  join: boolean;
+  /** This node's own address came from --peers (not from --port / --cluster-port). */
+  selfInPeers: boolean;
 }
 
 function parsePort(s: string, what: string): number {
@@ -87,11 +93,13 @@ export function planShard(argv: Record<string, unknown>, config: ServerConfig): 
   const id = raftIdOf(name);
   const ownClusterPort = argv['cluster-port'] === undefined ? undefined : parsePort(String(argv['cluster-port']), '--cluster-port');
   const peersArg = argv['peers'];
+  const join = argv['join'] === true;
   if (peersArg === undefined || String(peersArg).trim() === '') {
+    if (join) throw new Error('--join needs --peers: the members of the shard it joins (n1=host:port[@clusterport],...)');
     // A shard of one: no peers, no node-to-node listener.
-    return { id, name, port: config.port, clusterPort: 0, members: [{ id, name, host: config.bind, clusterPort: 0, clientPort: config.port, clientAddress: `${config.bind}:${config.port}` }] };
+    return { id, name, port: config.port, clusterPort: 0, join, selfInPeers: false, members: [{ id, name, host: config.bind, clusterPort: 0, clientPort: config.port, clientAddress: `${config.bind}:${config.port}` }] };
   }
-  if (argv['node-id'] === undefined) throw new Error('--peers needs --node-id (which of the peers this node is)');
+  if (argv['node-id'] === undefined) throw new Error(`--${join ? 'join' : 'peers'} needs --node-id (which node this is)`);
   const members: ShardPlan['members'] = [];
   for (const part of String(peersArg).split(',').map((p) => p.trim()).filter((p) => p !== '')) {
     const m = /^([^=]+)=(.+):(\d+)(?:@(\d+))?$/.exec(part);
@@ -106,9 +114,18 @@ export function planShard(argv: Record<string, unknown>, config: ServerConfig): 
     if (clusterPort > 65535) throw new Error(`--peers ${pname}: cluster port ${clusterPort} (port + ${CLUSTER_PORT_OFFSET}) is not a port; give it as ${pname}=${host}:${clientPort}@<port>`);
     members.push({ id: pid, name: pname!, host: host!, clusterPort, clientPort, clientAddress: `${host}:${clientPort}` });
   }
-  const me = members.find((x) => x.id === id);
-  if (me === undefined || me.name !== name) throw new Error(`--node-id ${name} is not among --peers (${members.map((x) => x.name).join(', ')})`);
-  return { id, name, members, port: me.clientPort, clusterPort: me.clusterPort };
+  let me = members.find((x) => x.id === id);
+  if (me !== undefined && me.name !== name) throw new Error(`--node-id ${name} and '${me.name}' in --peers both map to raft id ${id}`);
+  const selfInPeers = me !== undefined;
+  if (me === undefined) {
+    if (!join) throw new Error(`--node-id ${name} is not among --peers (${members.map((x) => x.name).join(', ')}); to join a running shard, add --join`);
+    // Joining: this node's address is its own --bind / --port / --cluster-port.
+    const clusterPort = ownClusterPort ?? config.port + CLUSTER_PORT_OFFSET;
+    if (clusterPort > 65535) throw new Error(`cluster port ${clusterPort} (port + ${CLUSTER_PORT_OFFSET}) is not a port; give --cluster-port`);
+    me = { id, name, host: config.bind, clusterPort, clientPort: config.port, clientAddress: `${config.bind}:${config.port}` };
+    members.push(me);
+  }
+  return { id, name, members, port: me.clientPort, clusterPort: me.clusterPort, join, selfInPeers };
 }
 
 function intOption(argv: Record<string, unknown>, key: ShardKey): number | undefined {
@@ -140,13 +157,15 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
   try {
     built = buildConfig(argv);
     plan = planShard(argv, built.config);
-    if (argv['port'] === undefined && plan.members.length > 1) built.config.port = plan.port;
-    else if (plan.members.length > 1 && built.config.port !== plan.port) {
+    if (argv['port'] === undefined && plan.selfInPeers) built.config.port = plan.port;
+    else if (plan.selfInPeers && built.config.port !== plan.port) {
       throw new Error(`--port ${built.config.port} differs from this node's port in --peers (${plan.port})`);
     }
     for (const k of SHARD_KEYS) if (k === 'snapshot-growth-percent' || k === 'forward-sessions-max') countOption(argv, k);
     else if (k === 'lease-reads') booleanOption(argv, k);
-    else if (k !== 'node-id' && k !== 'peers' && k !== 'cluster-port') intOption(argv, k);
+    else if (k !== 'node-id' && k !== 'peers' && k !== 'cluster-port' && k !== 'join') intOption(argv, k);
+    const mp = intOption(argv, 'metrics-port');
+    if (mp !== undefined && mp > 65535) throw new Error(`--metrics-port: '${mp}' is not a port (1..65535)`);
   } catch (e) {
     process.stderr.write(`keel: ${(e as Error).message}\n`);
     process.exit(1);
@@ -155,10 +174,16 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
   config.appendonly = 'yes'; // every write goes through the write-ahead log (CONFIG GET says so)
   const policy = config.appendfsync as FsyncPolicy;
   const dataDir = path.resolve(config.dir);
+  const metricsPort = intOption(argv, 'metrics-port');
+  const metrics = metricsPort === undefined ? null : new NodeMetrics();
   let store: DurableStorage;
   try {
     fs.mkdirSync(dataDir, { recursive: true });
-    store = await DurableStorage.open(dataDir, { fsync: policy, logger: (line) => process.stdout.write(`${process.pid}:M # ${line}\n`) });
+    store = await DurableStorage.open(dataDir, {
+      fsync: policy,
+      logger: (line) => process.stdout.write(`${process.pid}:M # ${line}\n`),
+      onBatch: metrics === null ? undefined : (b) => metrics.observeWalBatch(b),
+    });
   } catch (e) {
     const err = e as Error;
     process.stderr.write(`keel: ${err instanceof WalCorruptionError ? '' : 'cannot open the write-ahead log: '}${err.message}\n`);
@@ -167,6 +192,7 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
   const node = new ShardNode({
     id: plan.id,
     members: plan.members,
+    join: plan.join,
     server: config,
     store,
     snapshotEntries: intOption(argv, 'snapshot-entries'),
@@ -177,6 +203,7 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
     commitTimeoutMs: intOption(argv, 'commit-timeout-ms'),
     leaseReads: booleanOption(argv, 'lease-reads'),
     forwardSessionsMax: countOption(argv, 'forward-sessions-max'),
+    onCommitted: metrics === null ? undefined : (ms) => metrics.observeCommit(ms),
     onFatal: (err) => {
       node.server.log.warning(`Fatal: ${err.message}; exiting`);
       process.exit(1);
@@ -193,17 +220,31 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
     process.exit(1);
   }
   const r = node.recovered;
+  const book = node.members;
+  const cs = node.driver.node.raft.trk.confState();
   const shard =
-    plan.members.length === 1
-      ? `node ${plan.name} (raft id ${plan.id}), the single voter of its shard`
-      : `node ${plan.name} (raft id ${plan.id}) of a shard of ${plan.members.length}: ${plan.members.map((m) => `${m.name}=${m.clientAddress}@${m.clusterPort}`).join(',')}`;
+    r.fresh && plan.join
+      ? `node ${plan.name} (raft id ${plan.id}) joining the shard of ${plan.members.filter((m) => m.id !== plan.id).map((m) => `${m.name}=${m.clientAddress}@${m.clusterPort}`).join(',')}: waiting for its leader to add it (keel cluster add-node)`
+      : cs.voters.length === 1 && book.length === 1
+        ? `node ${plan.name} (raft id ${plan.id}), the single voter of its shard`
+        : `node ${plan.name} (raft id ${plan.id}) of a shard of voters ${cs.voters.join(',')}${cs.learners.length > 0 ? ` and learners ${cs.learners.join(',')}` : ''}: ${book.map((m) => `${m.id}=${m.clientAddress}@${m.clusterPort}`).join(',')}`;
   server.log.notice(shard);
   if (booleanOption(argv, 'lease-reads')) server.log.notice('Lease reads on: the leader answers reads from its lease, assuming node clocks tick within 5% of each other');
   server.log.notice(
     `Write-ahead log in ${dataDir} (appendfsync ${policy}): ` +
-      (r.fresh ? 'a new store, bootstrapped at index 1' : `recovered snapshot at index ${r.snapshotIndex}, log to index ${r.lastIndex}, commit index ${r.commit}`),
+      (r.fresh ? (plan.join ? 'a new store, left empty until the leader sends a snapshot' : 'a new store, bootstrapped at index 1') : `recovered snapshot at index ${r.snapshotIndex}, log to index ${r.lastIndex}, commit index ${r.commit} (the membership comes from the store; --peers only seeds a new one)`),
   );
   for (const w of store.recovery.warnings) server.log.warning(`wal: ${w}`);
+  if (metrics !== null && metricsPort !== undefined) {
+    metrics.attach(node);
+    try {
+      const mport = await metrics.listen(config.bind, metricsPort);
+      server.log.notice(`Prometheus metrics on http://${config.bind}:${mport}/metrics`);
+    } catch (e) {
+      server.log.warning(`Could not serve metrics on ${config.bind}:${metricsPort}: ${(e as Error).message}`);
+      process.exit(1);
+    }
+  }
   server.log.notice(`Ready to accept connections tcp on ${config.bind}:${port}`);
   let stopping = false;
   const stop = (signal: string) => {
@@ -213,7 +254,7 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
     // A leader hands its leadership to an up-to-date follower first (bounded), so that a
     // rolling restart fails no client write.
     const handOff = signal === 'SIGTERM' ? node.handOff(HANDOFF_TIMEOUT_MS).catch((e: Error) => server.log.warning(`hand-off failed: ${e.message}`)) : Promise.resolve();
-    void handOff.then(() => node.close()).then(
+    void handOff.then(() => Promise.all([node.close(), metrics?.close()])).then(
       () => {
         server.log.notice('Keel is now ready to exit, bye bye...');
         process.exit(0);

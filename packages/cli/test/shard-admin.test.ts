@@ -188,7 +188,9 @@ describe('a 3-node shard: INFO, WAIT, transfer', () => {
     expect(r.out).toContain(`node:     n${fo.id}`);
     expect(r.out).toContain(`leader:   n${leader.id} (${HOST}:${leader.server.port})`);
     expect(r.out).toMatch(/term:\s+\d+/);
-    expect(r.out).toMatch(/members:\s+n1 .*n2 .*n3 /);
+    // One line per member: role, client address, cluster address.
+    expect(r.out).toMatch(/members:\n\s+n1\s+voter\s+127\.0\.0\.1:\d+\s+cluster 127\.0\.0\.1:\d+.*\n\s+n2\s+voter\s.*\n\s+n3\s+voter\s/);
+    expect(r.out).toMatch(new RegExp(`n${leader.id}\\s+voter\\s.*\\(leader\\)`));
     for (const f of followers) expect(r.out).toMatch(new RegExp(`n${f.id} .*match \\d+  lag \\d+ entries, \\d+ ms since last ack`));
   });
 

@@ -33,6 +33,12 @@ export interface SnapshotMetadata {
   index: number;
   term: number;
   confState: ConfState;
+  /**
+   * Opaque to raft: what the application records with the membership as of this snapshot
+   * (Keel: every member's addresses, which conf change entries carry in their context). It
+   * travels with the snapshot to followers and into snapshot files.
+   */
+  context?: string;
 }
 
 export interface Snapshot {

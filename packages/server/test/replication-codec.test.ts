@@ -3,7 +3,7 @@
 import { WriteOp } from '@keel/engine';
 import { Message, MessageType, makeMessage, confStateOf } from '@keel/raft';
 import { decodeOp, encodeOp } from '../src/replication/op-codec';
-import { decodeFrame, encodeHello, encodeMessage, FrameDecoder } from '../src/replication/wire';
+import { decodeFrame, encodeHello, encodeMessage, encodeRemoved, FrameDecoder } from '../src/replication/wire';
 import { CodecError } from '../src/replication/bytes';
 
 const allBytes = String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i));
@@ -109,6 +109,22 @@ describe('wire', () => {
       expect(f.kind).toBe('message');
       if (f.kind === 'message') expect(normalize(f.message)).toEqual(normalize(m));
     });
+  });
+
+  test('a snapshot\'s membership context round-trips (absent, empty, non-ASCII); a removed frame too', () => {
+    for (const context of [undefined, '', '{"v":1,"members":[{"id":1,"host":"127.0.0.1","clusterPort":17001}],"removed":[[4,99]]}', 'ünï']) {
+      const m = sample('MsgSnap', 3);
+      if (context !== undefined) m.snapshot!.metadata.context = context;
+      const f = decodeFrame(encodeMessage(m).subarray(4));
+      expect(f.kind).toBe('message');
+      if (f.kind === 'message') {
+        expect(f.message.snapshot!.metadata.context).toBe(context);
+        expect(normalize(f.message)).toEqual(normalize(m));
+      }
+    }
+    expect(decodeFrame(encodeRemoved(123456).subarray(4))).toEqual({ kind: 'removed', index: 123456 });
+    const trailing = Buffer.concat([encodeRemoved(1), Buffer.from([0])]);
+    expect(() => decodeFrame(trailing.subarray(4, trailing.length))).toThrow();
   });
 
   test('hello', () => {

@@ -8,18 +8,45 @@ import { MemoryLogStore, PersistRequest } from '../src/replication/log-store';
 import { decodeOp, encodeOp } from '../src/replication/op-codec';
 import { sleep } from './harness';
 
+/**
+ * Raft reads what persist() was given at once; the write becomes durable 2 ms later, in the
+ * order issued. `durableIndex` and `durableTerm` say what a crash now would keep.
+ */
 class SlowStore extends MemoryLogStore {
-  override async persist(req: PersistRequest): Promise<void> {
-    await sleep(2);
-    return super.persist(req);
+  durableIndex = 0;
+  durableTerm = 0;
+  inFlight = 0;
+  maxInFlight = 0;
+  private last: Promise<void> = Promise.resolve();
+
+  override persist(req: PersistRequest): Promise<void> {
+    void super.persist(req);
+    const lastIndex = req.entries !== undefined && req.entries.length > 0 ? req.entries[req.entries.length - 1]!.index : undefined;
+    const term = req.hardState?.term;
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    this.last = this.last.then(async () => {
+      await sleep(2);
+      this.inFlight--;
+      if (lastIndex !== undefined) this.durableIndex = lastIndex;
+      if (term !== undefined) this.durableTerm = term;
+    });
+    return this.last;
   }
 }
 
 class Recorder implements StateMachine {
   applied: Entry[] = [];
-  constructor(private readonly driver: () => RaftDriver) {}
+  violations: string[] = [];
+  constructor(
+    private readonly driver: () => RaftDriver,
+    private readonly store?: SlowStore,
+  ) {}
   applyEntry(e: Entry): void {
-    expect(e.index).toBeLessThanOrEqual(this.driver().commitIndex);
+    if (e.index > this.driver().commitIndex) this.violations.push(`applied ${e.index} beyond commit ${this.driver().commitIndex}`);
+    // An entry this node's store does not hold durably yet must not be applied (the
+    // bootstrap snapshot's index 1 is durable from the start).
+    if (this.store !== undefined && e.index > Math.max(1, this.store.durableIndex)) this.violations.push(`applied ${e.index} before it was durable (${this.store.durableIndex})`);
     this.applied.push(e);
   }
   restoreSnapshot(_s: Snapshot): void {}
@@ -42,7 +69,7 @@ test('persist, then send, then apply: a 3-node group over an in-memory network',
   for (const id of ids) {
     const store = new SlowStore();
     stores.set(id, store);
-    const sm = new Recorder(() => byId.get(id)!);
+    const sm = new Recorder(() => byId.get(id)!, store);
     machines.set(id, sm);
     const d = await RaftDriver.open({
       id,
@@ -53,10 +80,11 @@ test('persist, then send, then apply: a 3-node group over an in-memory network',
       tickMs: 10,
       send: (msgs: Message[]) => {
         for (const m of msgs) {
-          // What a message claims about the sender's log must already be in its store.
+          // What a message claims about the sender's log must already be durable in its store.
           const last = m.entries.length > 0 ? m.entries[m.entries.length - 1]!.index : 0;
-          if (last > store.lastIndex()) violations.push(`${m.type} ${id}->${m.to} carries ${last} > persisted ${store.lastIndex()}`);
-          if ((m.type === 'MsgVoteResp' || m.type === 'MsgAppResp') && m.term > store.hardState.term) violations.push(`${m.type} before its term was persisted`);
+          if (last > store.durableIndex) violations.push(`${m.type} ${id}->${m.to} carries ${last} > durable ${store.durableIndex}`);
+          if (m.type === 'MsgAppResp' && !m.reject && m.index > store.durableIndex) violations.push(`${m.type} ${id}->${m.to} acknowledges ${m.index} > durable ${store.durableIndex}`);
+          if ((m.type === 'MsgVoteResp' || m.type === 'MsgAppResp') && m.term > store.durableTerm) violations.push(`${m.type} before its term was durable`);
           setTimeout(() => byId.get(m.to)?.step(m), Math.random() * 3);
         }
       },
@@ -83,6 +111,39 @@ test('persist, then send, then apply: a 3-node group over an in-memory network',
     expect(ops.map((o) => o.timeMs)).toEqual(Array.from({ length: 20 }, (_, i) => 1000 + i));
   }
   expect(violations).toEqual([]);
+  for (const m of machines.values()) expect(m.violations).toEqual([]);
+});
+
+test('pipelined: the next Ready is persisted while the one before it is still being written', async () => {
+  const store = new SlowStore();
+  const d: RaftDriver = await RaftDriver.open({
+    id: 1,
+    voters: [1],
+    store,
+    stateMachine: new Recorder(() => d, store),
+    log: quiet,
+    send: () => {},
+    tickMs: 10,
+  });
+  drivers.push(d);
+  const sm = (d as unknown as { opts: { stateMachine: Recorder } }).opts.stateMachine;
+  d.start();
+  d.campaign();
+  const deadline = Date.now() + 5000;
+  while (!d.isLeader && Date.now() < deadline) await sleep(5);
+  expect(d.isLeader).toBe(true);
+  // One proposal a turn for 200 turns: each makes a Ready of its own, issued while earlier
+  // ones are still in the store's 2 ms write.
+  for (let i = 0; i < 200; i++) {
+    d.proposeBatch([encodeOp({ kind: 'command', db: 0, argv: ['SET', 'k', String(i)] }, 1000 + i, i)]);
+    await new Promise((r) => setImmediate(r));
+  }
+  while (sm.applied.filter((e) => e.data.byteLength > 0).length < 200 && Date.now() < deadline) await sleep(5);
+  expect(sm.applied.filter((e) => e.data.byteLength > 0).map((e) => decodeOp(e.data).op)).toEqual(
+    Array.from({ length: 200 }, (_, i) => ({ kind: 'command', db: 0, argv: ['SET', 'k', String(i)] })),
+  );
+  expect(store.maxInFlight).toBeGreaterThan(1);
+  expect(sm.violations).toEqual([]);
 });
 
 test('ticks follow the monotonic clock: missed ticks run after the event loop was blocked', async () => {

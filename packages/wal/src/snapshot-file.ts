@@ -4,7 +4,10 @@
 // never sits in memory whole, and the same chunks can be streamed to a lagging follower.
 //
 //   header:  magic "KEELSNAP" | version u16 (1) | flags u16 (0) | metaLen u32 | meta (JSON:
-//            index, term, confState) | crc32 u32 of every header byte before it
+//            index, term, confState, and an optional string `context`: the application's
+//            membership record, absent in files written before it existed and ignored by
+//            readers that predate it, so the version stays 1) | crc32 u32 of every header
+//            byte before it
 //   blocks:  type u8 (1 data, 2 end) | len u32 | crc32 u32 (of type, len and payload) | payload
 //   end:     the payload is totalPayloadBytes u64 | dataBlocks u32; the file ends right after it.
 
@@ -75,7 +78,9 @@ function blockHeader(type: number, payload: Uint8Array): Buffer {
 }
 
 export function encodeHeader(meta: SnapshotMetadata): Buffer {
-  const json = Buffer.from(JSON.stringify({ index: meta.index, term: meta.term, confState: meta.confState }), 'utf8');
+  const fields: Record<string, unknown> = { index: meta.index, term: meta.term, confState: meta.confState };
+  if (meta.context !== undefined) fields['context'] = meta.context;
+  const json = Buffer.from(JSON.stringify(fields), 'utf8');
   const b = Buffer.allocUnsafe(16 + json.length + 4);
   SNAP_MAGIC.copy(b, 0);
   b.writeUInt16BE(SNAP_VERSION, 8);
@@ -236,8 +241,10 @@ export class SnapshotReader {
       const want = rest!.readUInt32BE(metaLen);
       const got = crc32(rest!.subarray(0, metaLen), crc32(head!));
       if (want !== got) fail(16 + metaLen, 'header checksum mismatch');
-      const m = JSON.parse(rest!.subarray(0, metaLen).toString('utf8')) as { index: number; term: number; confState: ConfState };
-      const r = new SnapshotReader(file, { index: m.index, term: m.term, confState: m.confState }, fh, size, 16 + metaLen + 4, dir);
+      const m = JSON.parse(rest!.subarray(0, metaLen).toString('utf8')) as { index: number; term: number; confState: ConfState; context?: unknown };
+      const meta: SnapshotMetadata = { index: m.index, term: m.term, confState: m.confState };
+      if (typeof m.context === 'string') meta.context = m.context;
+      const r = new SnapshotReader(file, meta, fh, size, 16 + metaLen + 4, dir);
       r.pos = r.dataStart;
       return r;
     } catch (e) {

@@ -253,7 +253,7 @@ export class DurableStorage implements Storage {
     for (const s of choice.statuses) if (s.role === 'current' || s.role === 'fallback') this.files.set(`${s.index}/${s.term}`, s);
     if (choice.chosen) {
       const m = choice.chosen.verify.metadata;
-      this.current = m ? { index: m.index, term: m.term, confState: m.confState } : undefined;
+      this.current = m ? withContext({ index: m.index, term: m.term, confState: m.confState }, m.context) : undefined;
       if (!this.current) {
         // Not verified at open (verifySnapshotsOnOpen false): read its header now.
         const r = await SnapshotReader.open(choice.chosen.path, this.dir);
@@ -518,7 +518,7 @@ export class DurableStorage implements Storage {
   }
 
   private installSnapshot(s: Snapshot, p: Pending): void {
-    const meta: SnapshotMetadata = { index: s.metadata.index, term: s.metadata.term, confState: s.metadata.confState };
+    const meta = withContext({ index: s.metadata.index, term: s.metadata.term, confState: s.metadata.confState }, s.metadata.context);
     const cur = this.current?.index ?? 0;
     if (meta.index <= cur) throw new RaftError('SnapOutOfDate', `snapshot ${meta.index} not newer than ${cur}`);
     const key = `${meta.index}/${meta.term}`;
@@ -630,13 +630,13 @@ export class DurableStorage implements Storage {
    * chunks (streamed to the file, never held whole), makes it the current one, prunes old
    * files and compacts the log (see compactBehind). Resolves with its metadata.
    */
-  async createSnapshot(index: number, confState: ConfState, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<SnapshotMetadata> {
+  async createSnapshot(index: number, confState: ConfState, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, context?: string): Promise<SnapshotMetadata> {
     this.checkUsable();
     walAssert(!this.snapshotting, 'createSnapshot while another is being written');
     const cur = this.current?.index ?? 0;
     if (index <= cur) throw new RaftError('SnapOutOfDate', `snapshot ${index} not newer than ${cur}`);
     assert(index <= this.st.lastIndex, () => `snapshot ${index} beyond last index ${this.st.lastIndex}`);
-    const meta: SnapshotMetadata = { index, term: this.term(index), confState };
+    const meta = withContext({ index, term: this.term(index), confState }, context);
     this.snapshotting = true;
     try {
       const f = await writeSnapshotFile(this.snapDir, meta, chunks, this.o.snapshotBlockBytes);
@@ -755,4 +755,10 @@ const ENTRY_OVERHEAD_BYTES = 160;
 
 function cacheCostBytes(e: Entry): number {
   return e.data.byteLength + ENTRY_OVERHEAD_BYTES;
+}
+
+/** The metadata with the application's membership context (SnapshotMetadata.context), if any. */
+function withContext(meta: SnapshotMetadata, context: string | undefined): SnapshotMetadata {
+  if (context !== undefined) meta.context = context;
+  return meta;
 }

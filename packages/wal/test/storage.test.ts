@@ -39,6 +39,26 @@ describe('persist and reload', () => {
     await r.close();
   });
 
+  test('a snapshot\'s membership context (metadata.context) survives a reopen; snapshots without one read as before', async () => {
+    const dir = tmpDir();
+    const s = await DurableStorage.open(dir);
+    await s.persist({ entries: ents(1, 10, 1), hardState: { term: 1, vote: 1, commit: 10 } });
+    await s.createSnapshot(5, cs, [enc.encode('state@5')]);
+    expect(s.snapshot().metadata.context).toBeUndefined();
+    const book = '{"v":1,"members":[{"id":1,"host":"127.0.0.1","clusterPort":17001}],"removed":[[2,7]]}';
+    await s.createSnapshot(8, cs, [enc.encode('state@8')], book);
+    expect(s.snapshot().metadata).toEqual({ index: 8, term: 1, confState: cs, context: book });
+    await s.close();
+    const r = await DurableStorage.open(dir);
+    expect(r.snapshot().metadata).toEqual({ index: 8, term: 1, confState: cs, context: book });
+    // A snapshot installed from the leader (inline payload) keeps its context too.
+    await r.persist({ snapshot: { metadata: { index: 30, term: 2, confState: cs, context: 'ctx@30' }, data: enc.encode('state@30') }, hardState: { term: 2, vote: 0, commit: 30 } });
+    await r.close();
+    const q = await DurableStorage.open(dir);
+    expect(q.snapshot().metadata.context).toBe('ctx@30');
+    await q.close();
+  });
+
   test('conf change entries keep their type; empty payloads round-trip', async () => {
     const dir = tmpDir();
     const s = await DurableStorage.open(dir);

@@ -6,6 +6,7 @@
 //   WAIT numreplicas timeout       the number of followers known to hold the client's last write
 //                                  (match index >= its log index); blocks like Redis's.
 //   KEEL.TRANSFERLEADER <node>     moves leadership to a node (n2 or 2); replies once it moved.
+//   (KEEL.ADDNODE and KEEL.REMOVENODE are in membership-admin.ts.)
 
 import { performance } from 'node:perf_hooks';
 import { Call, command, CommandError, CommandSpec } from '@keel/engine';
@@ -77,8 +78,16 @@ function raftFields(node: ShardNode): Fields {
     ['raft_learners', cs.learners.join(',')],
     ['raft_members', [...cs.voters, ...cs.learners].sort((a, b) => a - b).map((id) => `${id}@${node.clientAddressOf(id) ?? ''}`).join(',')],
     ['raft_pending_writes', node.writes.pendingCount],
+    ['raft_removed', node.book.removedIds().join(',')],
+    ['raft_this_node_removed', node.removedAt === null ? 0 : 1],
     ...node.readPathInfo(),
   ];
+  // Every member of the configuration, with its role and addresses (from the member book).
+  for (const id of [...cs.voters, ...cs.learners].sort((a, b) => a - b)) {
+    const m = node.book.get(id);
+    const role = cs.voters.includes(id) ? 'voter' : 'learner';
+    fields.push([`raft_member_${id}`, `role=${role},address=${m?.clientAddress ?? ''},cluster=${m === undefined ? '' : `${m.host}:${m.clusterPort}`}`]);
+  }
   for (const p of peerStatuses(node)) {
     fields.push([`raft_peer_${p.id}`, `match=${p.match},lag_entries=${p.lagEntries},lag_ms=${p.lagMs},state=${p.state}${p.learner ? ',learner=1' : ''},address=${p.address}`]);
   }

@@ -4,13 +4,18 @@
 // tick that is due, so after a pause of the process the missed ticks run first (the lease and
 // CheckQuorum rely on ticks tracking real time; see packages/raft/README.md).
 //
-// After every step, proposal, read request or tick, it handles Ready in the order of the raft
-// contract: 1. persist (await the store), 2. send, 3. apply the snapshot and the committed
-// entries, serve read states, 4. advance. Nothing uncommitted is ever handed to the state
-// machine.
+// After every step, proposal, read request or tick, it takes raft's Ready and handles it in
+// the order of the raft contract, pipelined: persist() is issued at once and raft advances,
+// so the next Ready can be taken (and its entries queued for the next fsync) while this one
+// is still being synced; then, in order, one Ready after the other: apply the snapshot and
+// the committed entries once they are in the store, serve read states, and send the messages
+// once the Ready is persisted. Nothing uncommitted is ever handed to the state machine, and
+// nothing is sent that claims more than the store holds.
 
 import { performance } from 'node:perf_hooks';
 import {
+  ConfState,
+  ConfChangeV2,
   EMPTY_BYTES,
   decodeConfChange,
   Entry,
@@ -20,6 +25,7 @@ import {
   ProposalDroppedError,
   RandomSource,
   RawNode,
+  Ready,
   ReadOnlyOption,
   ReadState,
   Snapshot,
@@ -58,6 +64,13 @@ export interface DriverOptions {
   voters: NodeId[];
   /** The state machine's encoding of its empty state: the bootstrap snapshot's payload. */
   emptyState?: Uint8Array;
+  /** The bootstrap snapshot's metadata context (the member book). */
+  bootstrapContext?: string;
+  /**
+   * A node joining a running shard: an empty store is left empty (no configuration, so this
+   * node never campaigns) until the leader, having added it, sends it a snapshot.
+   */
+  join?: boolean;
   store: LogStore;
   send(msgs: Message[]): void;
   stateMachine: StateMachine;
@@ -75,6 +88,19 @@ export interface DriverOptions {
   onFatal?(err: Error): void;
 }
 
+/**
+ * How many Readys may be taken before the first of them completed. Each is one persist() the
+ * store groups into its next batch; the bound only keeps a stalled store from queueing
+ * without end (raft's own limits bound what a Ready holds).
+ */
+const MAX_READY_IN_FLIGHT = 64;
+
+/** A store write in flight: the lowest log index it writes (0: a snapshot; Infinity: none). */
+interface Write {
+  lowestIndex: number;
+  done: Promise<void>;
+}
+
 /** Where a proposed batch landed in the log. */
 export interface Placement {
   firstIndex: number;
@@ -88,18 +114,26 @@ export class RaftDriver {
   private timer: NodeJS.Timeout | null = null;
   private startedAtMs = 0;
   private ticks = 0;
-  private draining = false;
+  /** Readys taken whose handling has not completed (bounded by MAX_READY_IN_FLIGHT). */
+  private inFlight = 0;
+  /** The completion of the last Ready taken: each one completes after the one before. */
+  private tail: Promise<void> = Promise.resolve();
+  /** Store writes issued and not yet done, in order. */
+  private readonly writes: Write[] = [];
   private scheduled = false;
   private stopped = false;
   private fatal: Error | null = null;
   /** Highest index handed to the state machine. */
   applied: number;
+  /** The configuration as of `applied` (what a snapshot at `applied` records). */
+  appliedConfState: ConfState;
 
   private constructor(opts: DriverOptions) {
     this.opts = opts;
     this.tickMs = opts.tickMs ?? 100;
     const snapIndex = opts.store.snapshot().metadata.index;
     this.applied = snapIndex;
+    this.appliedConfState = opts.store.snapshot().metadata.confState;
     this.node = new RawNode({
       id: opts.id,
       electionTimeoutTicks: opts.electionTimeoutTicks ?? 10,
@@ -123,8 +157,8 @@ export class RaftDriver {
    * snapshot (applied = its index); raft then hands back the committed entries after it.
    */
   static async open(opts: DriverOptions): Promise<RaftDriver> {
-    if (isFresh(opts.store)) {
-      const snapshot = bootstrapSnapshot(opts.voters, opts.emptyState ?? EMPTY_BYTES);
+    if (isFresh(opts.store) && opts.join !== true) {
+      const snapshot = bootstrapSnapshot(opts.voters, opts.emptyState ?? EMPTY_BYTES, opts.bootstrapContext);
       await opts.store.persist({ snapshot, hardState: BOOTSTRAP_HARD_STATE, mustSync: true });
     }
     return new RaftDriver(opts);
@@ -205,6 +239,23 @@ export class RaftDriver {
     return { firstIndex: before + 1, term };
   }
 
+  /**
+   * Proposes a configuration change on the leader; returns where it landed. Raft may still
+   * refuse it (another change pending, no entry of the term committed yet): the entry then
+   * applies as an empty normal entry instead. Throws ProposalDroppedError as proposeBatch.
+   */
+  proposeConfChange(cc: ConfChangeV2): Placement {
+    if (this.stopped) throw new ProposalDroppedError('the node is stopping');
+    if (!this.node.isLeader) throw new ProposalDroppedError('not the leader');
+    const log = this.node.raft.raftLog;
+    const before = log.lastIndex();
+    const term = this.node.raft.term;
+    this.node.proposeConfChange(cc);
+    assert(log.lastIndex() === before + 1, () => `conf change landed at ${before}..${log.lastIndex()}`);
+    this.schedule();
+    return { firstIndex: before + 1, term };
+  }
+
   /** Requests a read index for ctx; throws ProposalDroppedError when no leader is known. */
   readIndex(ctx: Uint8Array): void {
     if (this.stopped) throw new ProposalDroppedError('the node is stopping');
@@ -242,53 +293,111 @@ export class RaftDriver {
     this.scheduled = true;
     queueMicrotask(() => {
       this.scheduled = false;
-      void this.drain();
+      this.drain();
     });
   }
 
-  private async drain(): Promise<void> {
-    if (this.draining || this.stopped) return;
-    this.draining = true;
+  /**
+   * Takes every Ready raft has, without waiting for the store: each one's persist() is
+   * issued at once (the store's view changes synchronously, so raft may go on reading it) and
+   * the rest of its handling is queued behind the Readys before it (complete()). The store
+   * writes whatever arrived while its previous write was syncing as one batch, so the next
+   * fsync runs while this one's entries are applied and replied to: CPU work and fsyncs
+   * overlap instead of taking turns.
+   */
+  private drain(): void {
     try {
-      while (!this.stopped && this.node.hasReady()) await this.handleReady();
+      while (!this.stopped && this.inFlight < MAX_READY_IN_FLIGHT && this.node.hasReady()) this.take();
     } catch (e) {
       this.die(e as Error);
-    } finally {
-      this.draining = false;
     }
   }
 
-  private async handleReady(): Promise<void> {
+  private take(): void {
     const rd = this.node.ready();
+    // 1. Persist (issued now; complete() waits for it before sending or applying).
+    let persisted: Promise<void> | null = null;
+    if (rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined) {
+      persisted = this.opts.store.persist({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, mustSync: rd.mustSync });
+      const lowest = rd.snapshot !== undefined ? 0 : rd.entries.length > 0 ? rd.entries[0].index : Infinity;
+      const w: Write = { lowestIndex: lowest, done: persisted };
+      this.writes.push(w);
+      persisted.then(
+        () => this.writes.splice(this.writes.indexOf(w), 1),
+        () => undefined, // complete() sees the failure
+      );
+    }
+    // Conf changes take effect in raft as they are handed out, so that raft's applied index
+    // (advanced below) and its configuration agree: a new conf change is checked against the
+    // configuration it follows. The state machine sees each entry later, in order; the
+    // configuration as of its applied index is kept for its snapshots (appliedConfState).
+    const confStates: Array<[number, ConfState]> = [];
+    for (const e of rd.committedEntries) {
+      if (e.type !== 'confChange') continue;
+      const cs = this.node.applyConfChange(decodeConfChange(e.data));
+      confStates.push([e.index, cs]);
+      this.opts.log.notice(`raft: configuration is now voters=${cs.voters.join(',')} learners=${cs.learners.join(',')}`);
+    }
+    // The committed entries must be in this node's store before they are applied: wait for
+    // the last write in flight that holds any of them (writes complete in order).
+    let committedDurable: Promise<void> | null = null;
+    if (rd.committedEntries.length > 0) {
+      const hi = rd.committedEntries[rd.committedEntries.length - 1].index;
+      for (let k = this.writes.length - 1; k >= 0; k--) {
+        if (this.writes[k].lowestIndex <= hi) {
+          committedDurable = this.writes[k].done;
+          break;
+        }
+      }
+    }
+    // 4. Advance: raft may produce the next Ready while this one completes.
+    this.node.advance();
+    this.inFlight++;
+    this.tail = this.tail
+      .then(() => this.complete(rd, persisted, committedDurable, confStates))
+      .catch((e: Error) => this.die(e))
+      .finally(() => {
+        this.inFlight--;
+        if (this.node.hasReady()) this.schedule();
+      });
+  }
+
+  /** The rest of one Ready, in order after the Readys before it. */
+  private async complete(rd: Ready, persisted: Promise<void> | null, committedDurable: Promise<void> | null, confStates: Array<[number, ConfState]>): Promise<void> {
+    if (this.stopped) return;
     const sm = this.opts.stateMachine;
     if (rd.softState !== undefined) sm.onSoftState(rd.softState);
-    // 1. Persist: nothing is sent or applied before the store says it holds this Ready.
-    if (rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined) {
-      await this.opts.store.persist({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, mustSync: rd.mustSync });
-      if (this.stopped) return; // never advance (or send) after stop(): the node is gone
-    }
-    // 2. Send.
-    if (rd.messages.length > 0) this.opts.send(rd.messages);
-    // 3. Apply.
+    // 3. Apply: a snapshot waits for its own write; entries for the writes that hold them.
     if (rd.snapshot !== undefined) {
+      await persisted;
+      if (this.stopped) return; // never apply (or send) after stop(): the node is gone
       await sm.restoreSnapshot(rd.snapshot);
       if (this.stopped) return;
       this.applied = rd.snapshot.metadata.index;
+      this.appliedConfState = rd.snapshot.metadata.confState;
     }
+    if (committedDurable !== null) {
+      await committedDurable;
+      if (this.stopped) return;
+    }
+    let c = 0;
     for (const e of rd.committedEntries) {
       assert(e.index === this.applied + 1, () => `applying ${e.index} after ${this.applied}`);
       assert(e.index <= this.commitIndex, () => `entry ${e.index} is not committed (commit ${this.commitIndex})`);
-      if (e.type === 'confChange') {
-        const cs = this.node.applyConfChange(decodeConfChange(e.data));
-        this.opts.log.notice(`raft: configuration is now voters=${cs.voters.join(',')} learners=${cs.learners.join(',')}`);
-      }
+      if (c < confStates.length && confStates[c][0] === e.index) this.appliedConfState = confStates[c++][1];
       sm.applyEntry(e);
       this.applied = e.index;
     }
     if (rd.snapshot !== undefined || rd.committedEntries.length > 0) sm.afterApply?.();
     if (rd.readStates.length > 0) sm.onReadStates(rd.readStates);
-    // 4. Advance.
-    this.node.advance();
+    // 2. Send, once this Ready (and so every one before it) is persisted: a vote, an append
+    // acknowledgement or an entry a leader counts itself as holding is never sent before it
+    // is on disk.
+    if (persisted !== null) {
+      await persisted;
+      if (this.stopped) return;
+    }
+    if (rd.messages.length > 0) this.opts.send(rd.messages);
   }
 
   private die(err: Error): void {

@@ -9,3 +9,6 @@ export * from './shard-node';
 export * from './leader-proxy';
 export * as replicationErrors from './errors';
 export * from './admin';
+export * from './metrics';
+export * from './membership';
+export * from './membership-admin';

@@ -17,7 +17,12 @@ export interface PersistRequest {
 }
 
 export interface LogStore extends Storage {
-  /** Writes the snapshot, then the entries (truncating any conflicting suffix), then the hard state. */
+  /**
+   * Writes the snapshot, then the entries (truncating any conflicting suffix), then the hard
+   * state. The Storage reads reflect the request as soon as persist() returns (the driver
+   * lets raft go on while the write is in flight); the promise resolves once it is as durable
+   * as the fsync policy says. Writes complete in the order they were issued.
+   */
   persist(req: PersistRequest): Promise<void>;
 }
 
@@ -35,7 +40,7 @@ export interface SnapshotSink {
 export interface SnapshotFiles {
   /** The current snapshot's index (0: none). */
   readonly snapshotIndex: number;
-  createSnapshot(index: number, confState: ConfState, chunks: AsyncIterable<Uint8Array>): Promise<SnapshotMetadata>;
+  createSnapshot(index: number, confState: ConfState, chunks: AsyncIterable<Uint8Array>, context?: string): Promise<SnapshotMetadata>;
   openSnapshot(index?: number): Promise<{ metadata: SnapshotMetadata; chunks(): AsyncIterable<Uint8Array>; close(): Promise<void> }>;
   receiveSnapshot(metadata: SnapshotMetadata): Promise<SnapshotSink>;
   /** Writes and syncs everything pending, then closes. */
@@ -65,8 +70,10 @@ export class MemoryLogStore extends MemoryStorage implements LogStore {
  * `emptyState` is the engine's encoding of its empty state (a real snapshot payload: the WAL
  * refuses to install a snapshot without one, so an empty state is never installed by accident).
  */
-export function bootstrapSnapshot(voters: number[], emptyState: Uint8Array): Snapshot {
-  return { metadata: { index: 1, term: 1, confState: confStateOf(voters) }, data: emptyState };
+export function bootstrapSnapshot(voters: number[], emptyState: Uint8Array, context?: string): Snapshot {
+  const s: Snapshot = { metadata: { index: 1, term: 1, confState: confStateOf(voters) }, data: emptyState };
+  if (context !== undefined) s.metadata.context = context;
+  return s;
 }
 
 /** The hard state written with the bootstrap snapshot: term 1, no vote, index 1 committed. */

@@ -33,6 +33,8 @@ export interface WritePathOptions {
   addressOf?(id: NodeId): string | undefined;
   /** False when this node knows it cannot reach a quorum (writes then fail before proposing). */
   quorumReachable?(): boolean;
+  /** A write this node proposed was applied `ms` after its proposal (metrics). */
+  onCommitted?(ms: number): void;
 }
 
 interface Queued {
@@ -232,6 +234,7 @@ export class ReplicatedWritePath implements WritePath {
     this.stats.applied++;
     const engine = this.server.engine;
     if (mine !== undefined) {
+      this.opts.onCommitted?.(performance.now() - mine.proposedAtMs);
       const client = mine.client;
       const retryDeadlineMs = mine.retryDeadlineMs;
       client.lastWriteIndex = e.index;

@@ -12,10 +12,15 @@
 //     the store's snapshot writer, which then compacts the log;
 //   - sends a lagging follower the snapshot file in chunks (Transport), and, as a follower,
 //     restores its engine from a snapshot it received.
+//
+// Membership (membership.ts, membership-admin.ts): the member book (addresses) is replicated
+// state, kept beside raft's configuration; the node applies conf changes to it, writes it into
+// every snapshot, and points the transport at its members. A node the shard removed stops
+// serving: every read and write gets CLUSTERDOWN, its raft node and transport stop.
 
 import { performance } from 'node:perf_hooks';
 import { Engine, engineCommands, SnapshotJob, SnapshotLoader, snapshotToBuffer } from '@keel/engine';
-import { Entry, NodeId, NONE, ReadState, Snapshot, SoftState } from '@keel/raft';
+import { decodeConfChange, Entry, Message, NodeId, NONE, ReadState, Snapshot, SoftState } from '@keel/raft';
 import { ServerConfig } from '../config';
 import { KeelServer } from '../server';
 import { RaftDriver, StateMachine } from './driver';
@@ -24,20 +29,23 @@ import { ReadIndexReads } from './read-index';
 import { ReplicatedWritePath } from './replicated-write-path';
 import { PeerAddress, Transport } from './transport';
 import { registerInfo, transferLeaderSpec, Waits } from './admin';
+import { confMembers, MemberBook, MembershipError, ShardMember } from './membership';
+import { addNodeSpec, removeNodeSpec } from './membership-admin';
 import { followerCommands, LeaderProxy } from './leader-proxy';
+import type { Client } from '../client';
 
-export interface ShardMember {
-  id: NodeId;
-  /** Node-to-node address. */
-  host: string;
-  clusterPort: number;
-  /** Client address (for the READONLY reply naming the leader, and for forwarding sessions to it). */
-  clientAddress?: string;
-}
+export type { ShardMember } from './membership';
 
 export interface ShardNodeOptions {
   id: NodeId;
+  /**
+   * The shard's members, this node included, for a new store (its bootstrap snapshot records
+   * them) or one written before member books existed. A store that has a member book ignores
+   * them. With `join`, the members to expect contact from (the leader adds this node).
+   */
   members: ShardMember[];
+  /** Join a running shard: a new store waits, empty, for the leader to add this node and send a snapshot. */
+  join?: boolean;
   server?: Partial<ServerConfig>;
   store?: LogStore;
   tickMs?: number;
@@ -65,6 +73,8 @@ export interface ShardNodeOptions {
   snapshotGrowthPercent?: number;
   /** Bytes of engine encoding per slice (one slice per event-loop turn). Default 64 KiB. */
   snapshotSliceBytes?: number;
+  /** A write this node proposed was applied `ms` after its proposal (metrics). */
+  onCommitted?(ms: number): void;
   onFatal?(err: Error): void;
 }
 
@@ -82,6 +92,7 @@ export interface SnapshotStats {
 const DEFAULT_SNAPSHOT_ENTRIES = 100_000;
 const DEFAULT_SNAPSHOT_BYTES = 64 * 1024 * 1024;
 const DEFAULT_SNAPSHOT_GROWTH_PERCENT = 100;
+const CONF_APPLIED_MAX = 64;
 
 export class ShardNode implements StateMachine {
   readonly server: KeelServer;
@@ -98,6 +109,9 @@ export class ShardNode implements StateMachine {
   readonly lastAckMs = new Map<NodeId, number>();
   /** When a message from the leader last arrived (performance.now(); 0: never). */
   lastLeaderContactMs = 0;
+  /** Times the leader this node knows of changed (metrics). */
+  leaderChanges = 0;
+  private lastLeader: NodeId = NONE;
   /** Blocked WAIT commands. */
   readonly waits: Waits;
   private readonly opts: ShardNodeOptions;
@@ -107,6 +121,14 @@ export class ShardNode implements StateMachine {
   private snapIndex = 0;
   private bytesSinceSnap = 0;
   private snapshotJob: { job: SnapshotJob; aborted: boolean; done: Promise<void> } | null = null;
+  /** Every member's addresses, as of the applied index (replicated state; see membership.ts). */
+  book: MemberBook;
+  /** Set once this node learned that the shard removed it: the index of its removal. */
+  removedAt: number | null = null;
+  /** A KEEL.ADDNODE / KEEL.REMOVENODE is running on this node. */
+  membershipBusy = false;
+  /** Conf change entries applied, index → term (the newest CONF_APPLIED_MAX): did a proposed change apply? */
+  readonly confApplied = new Map<number, number>();
 
   constructor(opts: ShardNodeOptions) {
     this.opts = opts;
@@ -115,7 +137,16 @@ export class ShardNode implements StateMachine {
     this.server = new KeelServer(opts.server ?? {});
     this.store = opts.store ?? new MemoryLogStore();
     this.durable = hasSnapshotFiles(this.store) ? this.store : null;
-    const peers: PeerAddress[] = opts.members.map((m) => ({ id: m.id, host: m.host, port: m.clusterPort }));
+    this.book = MemberBook.of(opts.members);
+    const ctx = this.store.snapshot().metadata.context;
+    if (ctx !== undefined) {
+      try {
+        this.book = MemberBook.decode(ctx);
+      } catch (e) {
+        throw new Error(`the member book in snapshot ${this.store.snapshot().metadata.index} is unreadable: ${(e as Error).message}`);
+      }
+    }
+    const peers: PeerAddress[] = this.book.list().map((m) => ({ id: m.id, host: m.host, port: m.clusterPort }));
     const durable = this.durable;
     this.transport = new Transport({
       id: opts.id,
@@ -133,10 +164,11 @@ export class ShardNode implements StateMachine {
       onSnapshotStatus: (id, ok) => this.driver.reportSnapshot(id, ok),
       openSnapshot: durable ? (index) => durable.openSnapshot(index) : undefined,
       receiveSnapshot: durable ? (meta) => durable.receiveSnapshot(meta) : undefined,
+      onRemoved: (by, index) => this.onRemoved(index, `node ${by} says so`),
       log: this.server.log,
     });
     this.waits = new Waits(this);
-    this.server.engine.commands.add([this.waits.spec(), transferLeaderSpec(this), ...followerCommands(this)]);
+    this.server.engine.commands.add([this.waits.spec(), transferLeaderSpec(this), addNodeSpec(this), removeNodeSpec(this), ...followerCommands(this)]);
     registerInfo(this);
   }
 
@@ -144,13 +176,37 @@ export class ShardNode implements StateMachine {
     return this.opts.id;
   }
 
+  /** The members this node knows the addresses of (the member book). */
   get members(): readonly ShardMember[] {
-    return this.opts.members;
+    return this.book.list();
   }
 
   /** A node's client address (host:port), if known. */
   clientAddressOf(id: NodeId): string | undefined {
-    return this.opts.members.find((m) => m.id === id)?.clientAddress;
+    return this.book.get(id)?.clientAddress;
+  }
+
+  /** Whether the node has a durable store (snapshot files): needed to send a new member a snapshot. */
+  get hasSnapshotFiles(): boolean {
+    return this.durable !== null;
+  }
+
+  /** Drops a MsgSnap for a node that the snapshot's configuration lacks (raft would refuse it) and asks for a newer snapshot. */
+  private send(msgs: Message[]): void {
+    for (let i = 0; i < msgs.length; i++) {
+      const m = msgs[i]!;
+      if (m.type !== 'MsgSnap' || m.snapshot === undefined || confMembers(m.snapshot.metadata.confState).has(m.to)) continue;
+      // A node added after the snapshot was taken: it would ignore the snapshot (it is not in
+      // its configuration). Take one that includes it; raft retries once told this one failed.
+      msgs = msgs.filter((x) => x !== m);
+      i--;
+      if (!this.snapshotting) {
+        this.server.log.notice(`raft: snapshot ${m.snapshot.metadata.index} predates node ${m.to}; taking a new one to send it`);
+        void this.takeSnapshot();
+      }
+      queueMicrotask(() => this.driver.reportSnapshot(m.to, false));
+    }
+    this.transport.send(msgs);
   }
 
   /** Index of the last snapshot taken or installed. */
@@ -160,6 +216,11 @@ export class ShardNode implements StateMachine {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** A write not committed within this is answered UNKNOWN. */
+  get commitTimeoutMs(): number {
+    return this.opts.commitTimeoutMs ?? 5000;
   }
 
   /** How long a leadership transfer may take: two election timeouts. */
@@ -175,7 +236,8 @@ export class ShardNode implements StateMachine {
    */
   async handOff(timeoutMs = 2000, graceMs = 200): Promise<string> {
     this.proxy?.stopForwarding(); // clients are told where the leader is, rather than forwarded by a node about to exit
-    if (this.closed || this.driver === undefined || this.opts.members.length <= 1) return 'a shard of one: nothing to hand off';
+    if (this.closed || this.driver === undefined) return 'not running';
+    if (this.driver.node.raft.trk.confState().voters.every((id) => id === this.id)) return 'no other voter: nothing to hand off';
     if (!this.driver.isLeader) return 'not the leader: nothing to hand off';
     const deadline = performance.now() + timeoutMs;
     const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -229,10 +291,12 @@ export class ShardNode implements StateMachine {
     this.recovered = { fresh, snapshotIndex: snapIndex, lastIndex: this.store.lastIndex(), commit: this.store.initialState().hardState.commit };
     this.driver = await RaftDriver.open({
       id: o.id,
-      voters: o.members.map((m) => m.id),
+      voters: this.book.list().map((m) => m.id),
       emptyState: fresh ? snapshotToBuffer(new Engine(engineCommands())) : undefined,
+      bootstrapContext: this.book.encode(),
+      join: o.join,
       store: this.store,
-      send: (msgs) => this.transport.send(msgs),
+      send: (msgs) => this.send(msgs),
       stateMachine: this,
       log: this.server.log,
       tickMs: o.tickMs,
@@ -243,18 +307,21 @@ export class ShardNode implements StateMachine {
     });
     this.writes = new ReplicatedWritePath(this.server, this.driver, {
       commitTimeoutMs: o.commitTimeoutMs,
-      addressOf: (id) => o.members.find((m) => m.id === id)?.clientAddress,
+      addressOf: (id) => this.clientAddressOf(id),
       quorumReachable: () => this.quorumReachable(),
+      onCommitted: o.onCommitted,
     });
     this.reads = new ReadIndexReads(this.driver, { timeoutMs: o.readTimeoutMs, lease: o.leaseReads === true });
     this.proxy = new LeaderProxy(this.server, this.driver, { sessionsMax: o.forwardSessionsMax ?? 1024, addressOf: (id) => this.clientAddressOf(id) });
     this.server.writePath = this.writes;
     this.server.readPath = this.reads;
     this.server.router = this.proxy;
-    // A shard of one has no peers to listen for.
-    const clusterPort = o.members.length > 1 ? await this.transport.start() : 0;
+    // A shard of one started without a cluster port has no peers to listen for (and cannot grow).
+    const me = o.members.find((m) => m.id === o.id)!;
+    const clusterPort = this.book.size > 1 || me.clusterPort !== 0 || o.join === true ? await this.transport.start() : 0;
     this.driver.start();
-    if (o.members.length === 1) this.driver.campaign();
+    const voters = this.driver.node.raft.trk.confState().voters;
+    if (voters.length === 1 && voters[0] === o.id) this.driver.campaign();
     const port = await this.server.listen();
     return { port, clusterPort };
   }
@@ -310,12 +377,78 @@ export class ShardNode implements StateMachine {
     this.writes.applyEntry(e);
     this.reads.onApplied(e.index);
     this.bytesSinceSnap += e.data.byteLength;
+    if (e.type === 'confChange') this.applyMembership(e);
+  }
+
+  /** A conf change was applied (raft has it already): the book and the transport follow. */
+  private applyMembership(e: Entry): void {
+    const cc = decodeConfChange(e.data);
+    // The configuration as of this entry (raft's own may already be ahead: the driver hands
+    // conf changes to raft when it takes them, and to us once they are durable).
+    const cs = this.driver.appliedConfState;
+    this.book.applyConfChange(cc, e.index, cs);
+    this.confApplied.set(e.index, e.term);
+    if (this.confApplied.size > CONF_APPLIED_MAX) this.confApplied.delete(this.confApplied.keys().next().value as number);
+    this.updatePeers();
+    const missing = [...confMembers(cs)].filter((id) => !this.book.has(id));
+    if (missing.length > 0) this.server.log.warning(`raft: no address for members ${missing.join(', ')} (added without one)`);
+    if (!confMembers(cs).has(this.id)) this.onRemoved(e.index, 'this node applied its removal');
+  }
+
+  private updatePeers(): void {
+    const peers = this.book.list().map((m) => ({ id: m.id, host: m.host, port: m.clusterPort }));
+    const removed = new Map(this.book.removedIds().map((id) => [id, this.book.removedIndex(id)!]));
+    this.transport.setPeers(peers, removed);
+  }
+
+  /**
+   * The shard removed this node (at log index `index`). A leader first hands its leadership to
+   * a voter (bounded, as on SIGTERM); then the node stops serving: its raft node and transport
+   * stop, and every read and write is answered CLUSTERDOWN (INFO, PING and the like still work).
+   */
+  onRemoved(index: number, why: string): void {
+    if (this.removedAt !== null || this.closed) return;
+    this.removedAt = index;
+    this.server.log.warning(`raft: node ${this.id} was removed from the shard at log index ${index} (${why}); it stops serving`);
+    // Not from inside the driver's apply loop.
+    setImmediate(() => {
+      const handOff = this.driver.isLeader ? this.handOff(Math.max(2000, this.transferTimeoutMs)) : Promise.resolve('');
+      void handOff.catch(() => '').then(() => this.stopServing());
+    });
+  }
+
+  private stopServing(): void {
+    if (this.closed) return;
+    this.driver.stop();
+    this.waits.close();
+    this.writes.close();
+    this.reads.close();
+    void this.proxy.drain(1000); // no session is forwarded from here any more; open ones end
+    const refuse = { submit: (client: Client) => client.out.error(this.removedError()) };
+    this.server.writePath = refuse;
+    this.server.readPath = refuse;
+    void this.transport.close();
+  }
+
+  /** The reply of a removed node to every read and write. */
+  removedError(): string {
+    const members = this.book.list().filter((m) => m.id !== this.id).map((m) => `node ${m.id} (${m.clientAddress ?? `${m.host}:${m.clusterPort}`})`);
+    return `CLUSTERDOWN This node (${this.id}) was removed from its shard at log index ${this.removedAt}; it serves no reads or writes${members.length > 0 ? `. Members it knew: ${members.join(', ')}` : ''}`;
   }
 
   async restoreSnapshot(s: Snapshot): Promise<void> {
     const t0 = performance.now();
     this.abortSnapshot();
     this.writes.onSnapshot(s);
+    if (s.metadata.context !== undefined) {
+      try {
+        this.book = MemberBook.decode(s.metadata.context);
+      } catch (e) {
+        if (!(e instanceof MembershipError)) throw e;
+        throw new Error(`snapshot ${s.metadata.index} has an unreadable member book: ${e.message}`);
+      }
+      this.updatePeers();
+    }
     if (s.data.byteLength > 0) {
       const loader = new SnapshotLoader(this.server.engine);
       loader.push(s.data);
@@ -340,6 +473,10 @@ export class ShardNode implements StateMachine {
   }
 
   onSoftState(ss: SoftState): void {
+    if (ss.lead !== this.lastLeader) {
+      this.lastLeader = ss.lead;
+      if (ss.lead !== NONE) this.leaderChanges++;
+    }
     const role = ss.raftState === 'leader' ? 'leader' : ss.raftState;
     this.server.log.notice(`raft: node ${this.id} is ${role}, term ${this.driver.term}, leader ${ss.lead === 0 ? 'unknown' : ss.lead}`);
     this.writes.onSoftState(ss);
@@ -375,7 +512,8 @@ export class ShardNode implements StateMachine {
     if (this.snapshotJob !== null) return this.snapshotJob.done;
     const index = this.driver.applied;
     if (index <= store.snapshotIndex) return Promise.resolve();
-    const confState = this.driver.node.raft.trk.confState();
+    const confState = this.driver.appliedConfState;
+    const book = this.book.encode(); // as of the same applied index as confState
     const t0 = performance.now();
     const job = new SnapshotJob(this.server.engine, this.opts.snapshotSliceBytes ?? 64 * 1024);
     const state = { job, aborted: false, done: Promise.resolve() };
@@ -393,7 +531,7 @@ export class ShardNode implements StateMachine {
       }
     }
     state.done = store
-      .createSnapshot(index, confState, slices())
+      .createSnapshot(index, confState, slices(), book)
       .then((meta) => {
         const ms = performance.now() - t0;
         this.snapIndex = Math.max(this.snapIndex, meta.index);

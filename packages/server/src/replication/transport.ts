@@ -15,12 +15,18 @@
 // to its store as they come (one connection's frames are handled in order: the frames after a
 // snapshot's begin wait until the chunk before them is written), and steps the MsgSnap once
 // the file is complete and synced. A MsgSnap with an inline payload (MemoryLogStore) is one frame.
+//
+// Membership: setPeers() replaces the peer list when the shard's configuration changes (links
+// to new members are dialed, links to and connections from departed ones are closed). A node
+// the shard removed that dials a member is answered with a "removed" frame instead of being
+// accepted; the dialing side reports it through onRemoved, so a node that missed its own
+// removal (the leader stops replicating to it once the removal is applied) learns of it.
 
 import * as net from 'node:net';
 import { Message, NodeId, SnapshotMetadata } from '@keel/raft';
 import { CodecError } from './bytes';
 import type { SnapshotSink } from './log-store';
-import { decodeFrame, encodeHello, encodeMessage, encodeSnapBegin, encodeSnapChunk, encodeSnapEnd, FrameDecoder, WIRE_VERSION } from './wire';
+import { decodeFrame, encodeHello, encodeMessage, encodeRemoved, encodeSnapBegin, encodeSnapChunk, encodeSnapEnd, FrameDecoder, WIRE_VERSION } from './wire';
 
 export interface PeerAddress {
   id: NodeId;
@@ -48,6 +54,8 @@ export interface TransportOptions {
   openSnapshot?(index: number): Promise<{ chunks(): AsyncIterable<Uint8Array>; close(): Promise<void> }>;
   /** Where a streamed snapshot from the leader is written (DurableStorage.receiveSnapshot). */
   receiveSnapshot?(metadata: SnapshotMetadata): Promise<SnapshotSink>;
+  /** A member told this node that the shard removed it (at log index `index`). */
+  onRemoved?(by: NodeId, index: number): void;
   log: TransportLog;
   /** Bytes queued on one peer's connection beyond which messages are dropped. */
   queueBytesMax?: number;
@@ -59,6 +67,10 @@ export interface TransportOptions {
 const DEFAULT_QUEUE_BYTES_MAX = 16 * 1024 * 1024;
 /** A streamed snapshot waits for the socket to drain beyond this many queued bytes. */
 const SNAP_HIGH_WATER_BYTES = 1024 * 1024;
+/** An outbound connection the peer kept this long counts as established (back-off reset, logged reachable). */
+const STABLE_CONNECTION_MS = 300;
+/** A refused peer connection is logged at most once per peer and reason in this long. */
+const REFUSAL_LOG_INTERVAL_MS = 30_000;
 /** An inbound connection is paused while this many of its frames wait for the disk. */
 const RX_QUEUED_FRAMES_MAX = 64;
 
@@ -72,6 +84,8 @@ class PeerLink {
   dropped = 0;
   /** A snapshot is being streamed on this link. */
   snapshotting = false;
+  /** The peer left the shard: never re-dialed. */
+  closed = false;
 
   constructor(readonly addr: PeerAddress, backoffMinMs: number) {
     this.backoffMs = backoffMinMs;
@@ -82,7 +96,13 @@ export class Transport {
   readonly id: NodeId;
   private readonly opts: TransportOptions;
   private readonly links = new Map<NodeId, PeerLink>();
-  private readonly inbound = new Set<net.Socket>();
+  /** Inbound connections, with the peer each one's hello named (0 before it). */
+  private readonly inbound = new Map<net.Socket, NodeId>();
+  /** Nodes the shard removed → the index of their removal: their hellos are answered "removed". */
+  private removed = new Map<NodeId, number>();
+  private started = false;
+  /** Refusal reasons → when last logged (bounded: cleared at 1024). */
+  private readonly refusalsLogged = new Map<string, number>();
   private listener: net.Server | null = null;
   private closed = false;
   /** Fault injection (tests): traffic to and from these peers is silently dropped. */
@@ -115,8 +135,50 @@ export class Transport {
       });
     });
     this.port = (server.address() as net.AddressInfo).port;
+    this.started = true;
     for (const link of this.links.values()) this.dial(link);
     return this.port;
+  }
+
+  /**
+   * The shard's configuration changed: `peers` are now the members to talk to (this node may be
+   * listed; it is skipped), `removed` the nodes removed from the shard. New peers are dialed;
+   * the links to departed ones, and their inbound connections, are closed; a peer whose address
+   * changed is re-dialed.
+   */
+  setPeers(peers: PeerAddress[], removed: Map<NodeId, number>): void {
+    if (this.closed) return;
+    this.removed = new Map(removed);
+    const want = new Map(peers.filter((p) => p.id !== this.id).map((p) => [p.id, p]));
+    for (const [id, link] of [...this.links]) {
+      const p = want.get(id);
+      if (p !== undefined && p.host === link.addr.host && p.port === link.addr.port) continue;
+      this.links.delete(id);
+      this.closeLink(link);
+      if (p === undefined) this.opts.log.notice(`raft: node ${id} (${link.addr.host}:${link.addr.port}) is no longer a peer; its link is closed`);
+    }
+    for (const [id, p] of want) {
+      if (this.links.has(id)) continue;
+      const link = new PeerLink(p, this.backoffMinMs);
+      this.links.set(id, link);
+      this.opts.log.notice(`raft: node ${id} (${p.host}:${p.port}) is a peer`);
+      if (this.started) this.dial(link);
+    }
+    for (const [s, from] of this.inbound) if (from !== 0 && !want.has(from)) s.destroy();
+  }
+
+  /** The peers this node has links to. */
+  peerIds(): NodeId[] {
+    return [...this.links.keys()];
+  }
+
+  private closeLink(link: PeerLink): void {
+    link.closed = true;
+    if (link.timer !== null) clearTimeout(link.timer);
+    link.timer = null;
+    link.socket?.destroy();
+    link.socket = null;
+    link.connected = false;
   }
 
   /** Sends raft messages; any that cannot be queued now are dropped and reported. */
@@ -214,24 +276,46 @@ export class Transport {
   }
 
   private dial(link: PeerLink): void {
-    if (this.closed) return;
+    if (this.closed || link.closed) return;
     link.timer = null;
     const { host, port, id } = link.addr;
     const s = net.createConnection({ host, port });
     link.socket = s;
     s.setNoDelay(true);
     const connectTimer = setTimeout(() => s.destroy(new Error('connect timed out')), this.opts.connectTimeoutMs ?? 2000);
+    let connectedAtMs = 0;
     s.once('connect', () => {
       clearTimeout(connectTimer);
       s.setKeepAlive(true, 1000);
       s.write(encodeHello({ version: WIRE_VERSION, from: this.id, to: id }));
       link.connected = true;
-      link.backoffMs = this.backoffMinMs;
-      if (link.reachable !== true) this.opts.log.notice(`raft: peer ${id} (${host}:${port}) is reachable`);
-      link.reachable = true;
+      connectedAtMs = Date.now();
+      if (link.reachable === true) return;
+      // Reachable once the peer kept the connection a moment: one that closes it at once (it
+      // does not know this node yet, e.g. while joining) is re-dialed with growing back-off
+      // and logged once, not at every attempt.
+      const stable = setTimeout(() => {
+        if (link.socket !== s || !link.connected || link.reachable === true) return;
+        this.opts.log.notice(`raft: peer ${id} (${host}:${port}) is reachable`);
+        link.reachable = true;
+      }, STABLE_CONNECTION_MS);
+      stable.unref();
     });
-    // Peers never write on our outbound connection; anything they send is ignored.
-    s.on('data', () => {});
+    // Peers write on our outbound connection only to say that the shard removed this node.
+    const replies = new FrameDecoder(64);
+    s.on('data', (chunk: Buffer) => {
+      try {
+        replies.feed(chunk, (body) => {
+          const f = decodeFrame(body);
+          if (f.kind !== 'removed') throw new CodecError(`unexpected ${f.kind} frame from node ${id} on an outbound connection`);
+          this.opts.log.warning(`raft: node ${id} says the shard removed this node (at log index ${f.index})`);
+          this.opts.onRemoved?.(id, f.index);
+        });
+      } catch (e) {
+        if (!(e instanceof CodecError)) throw e;
+        s.destroy(e);
+      }
+    });
     let reason = 'connection closed';
     s.on('error', (err) => {
       reason = err.message;
@@ -239,12 +323,15 @@ export class Transport {
     s.once('close', () => {
       clearTimeout(connectTimer);
       link.connected = false;
+      if (connectedAtMs > 0 && Date.now() - connectedAtMs >= STABLE_CONNECTION_MS) link.backoffMs = this.backoffMinMs;
+      if (connectedAtMs > 0 && link.reachable === undefined) reason = 'the peer closed the connection at once (it may not know this node yet: see its log)';
       if (link.socket === s) link.socket = null;
       if (this.closed) return;
       if (link.reachable !== false) {
         this.opts.log.warning(`raft: peer ${id} (${host}:${port}) is unreachable: ${reason}; retrying with back-off up to ${this.backoffMaxMs} ms`);
       }
       link.reachable = false;
+      if (link.closed) return;
       this.opts.onUnreachable(id);
       const jitter = 0.8 + Math.random() * 0.4;
       link.timer = setTimeout(() => this.dial(link), Math.round(link.backoffMs * jitter));
@@ -257,12 +344,17 @@ export class Transport {
       s.destroy();
       return;
     }
-    this.inbound.add(s);
+    this.inbound.set(s, 0);
     s.setNoDelay(true);
     const decoder = new FrameDecoder();
     let from: NodeId = 0;
     const refuse = (why: string) => {
-      this.opts.log.warning(`raft: refused a peer connection from ${s.remoteAddress}:${s.remotePort}: ${why}`);
+      const now = Date.now();
+      if ((this.refusalsLogged.get(why) ?? -Infinity) + REFUSAL_LOG_INTERVAL_MS <= now) {
+        if (this.refusalsLogged.size >= 1024) this.refusalsLogged.clear();
+        this.refusalsLogged.set(why, now);
+        this.opts.log.warning(`raft: refused a peer connection from ${s.remoteAddress}:${s.remotePort}: ${why}${/not a peer/.test(why) ? ' (yet: a node being added dials before the change reaches this node; logged once in 30 s)' : ''}`);
+      }
       s.destroy();
     };
     // Frames that must wait for the disk (a snapshot being received) and every frame after
@@ -338,19 +430,35 @@ export class Transport {
     s.on('data', (chunk: Buffer) => {
       try {
         decoder.feed(chunk, (body) => {
-          if (s.destroyed) return;
+          if (s.destroyed || s.writableEnded) return; // refused, or told it was removed
           const f = decodeFrame(body);
           if (f.kind === 'hello') {
             const h = f.hello;
             if (from !== 0) return refuse('a second hello');
             if (h.version !== WIRE_VERSION) return refuse(`wire version ${h.version}, expected ${WIRE_VERSION}`);
             if (h.to !== this.id) return refuse(`addressed to node ${h.to}, this is node ${this.id}`);
+            const removedAt = this.removed.get(h.from);
+            if (removedAt !== undefined) {
+              // Tell it, so it stops; it logs that (once per dial: its back-off bounds them).
+              s.end(encodeRemoved(removedAt));
+              setTimeout(() => s.destroy(), 1000).unref();
+              return;
+            }
             if (!this.links.has(h.from)) return refuse(`node ${h.from} is not a peer`);
             from = h.from;
+            this.inbound.set(s, from);
+            // It dialed us, so it is up (and now knows us): re-dial it now rather than after the back-off.
+            const back = this.links.get(from);
+            if (back !== undefined && !back.connected && back.timer !== null) {
+              clearTimeout(back.timer);
+              back.backoffMs = this.backoffMinMs;
+              this.dial(back);
+            }
             return;
           }
           if (from === 0) return refuse('a message before hello');
           if (f.kind === 'snapChunk' || f.kind === 'snapEnd') return onSnapFrame(f.kind, f);
+          if (f.kind === 'removed') return refuse('a removed frame on an inbound connection');
           const m = f.message;
           if (m.from !== from || m.to !== this.id) return refuse(`message ${m.from}->${m.to} on the connection from ${from}`);
           if (f.kind === 'snapBegin') return onSnapFrame('snapBegin', f);
@@ -374,12 +482,8 @@ export class Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const link of this.links.values()) {
-      if (link.timer !== null) clearTimeout(link.timer);
-      link.socket?.destroy();
-      link.connected = false;
-    }
-    for (const s of this.inbound) s.destroy();
+    for (const link of this.links.values()) this.closeLink(link);
+    for (const s of this.inbound.keys()) s.destroy();
     this.inbound.clear();
     const l = this.listener;
     this.listener = null;

@@ -6,6 +6,12 @@
 //   3 snapshot begin: a MsgSnap (as 2) whose payload follows in chunks, not inline
 //   4 snapshot chunk: bytes of the payload, in order
 //   5 snapshot end: varint total payload bytes; the receiver then steps the MsgSnap
+//   6 removed: varint index — sent back on a connection whose sender is a node the shard
+//              removed (at that log index), instead of accepting its hello
+//
+// Version 2 (membership changes): a snapshot's metadata ends with its membership context
+// (u8 present, then a length-prefixed UTF-8 string); frame 6 is new. A version 1 peer's hello
+// is refused with both versions named.
 //
 // A snapshot's payload is streamed (3, 4..., 5) so that no frame holds a whole snapshot and
 // other messages keep flowing between its chunks.
@@ -15,12 +21,15 @@
 import { ConfState, Entry, EntryType, Message, MessageType, NodeId, Snapshot } from '@keel/raft';
 import { ByteReader, ByteWriter, CodecError } from './bytes';
 
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 const FRAME_HELLO = 1;
 const FRAME_MESSAGE = 2;
 const FRAME_SNAP_BEGIN = 3;
 const FRAME_SNAP_CHUNK = 4;
 const FRAME_SNAP_END = 5;
+const FRAME_REMOVED = 6;
+/** A snapshot's membership context longer than this is a protocol error. */
+const CONTEXT_BYTES_MAX = 1024 * 1024;
 /** A frame larger than this is a protocol error (snapshots are to be chunked below it). */
 export const FRAME_BYTES_MAX = 256 * 1024 * 1024;
 
@@ -44,7 +53,17 @@ export type Frame =
   | { kind: 'message'; message: Message }
   | { kind: 'snapBegin'; message: Message }
   | { kind: 'snapChunk'; data: Uint8Array }
-  | { kind: 'snapEnd'; totalBytes: number };
+  | { kind: 'snapEnd'; totalBytes: number }
+  | { kind: 'removed'; index: number };
+
+/** Tells a removed node that it is not a member any more (as of log index `index`). */
+export function encodeRemoved(index: number): Buffer {
+  const w = new ByteWriter(16);
+  w.u32(0);
+  w.u8(FRAME_REMOVED);
+  w.varint(index);
+  return sealFrame(w);
+}
 
 /** The first frame of a streamed snapshot: the MsgSnap, with metadata only. */
 export function encodeSnapBegin(m: Message): Buffer {
@@ -132,6 +151,13 @@ function encodeSnapshot(w: ByteWriter, s: Snapshot): void {
   }
   w.u8(cs.autoLeave ? 1 : 0);
   w.bytes(s.data);
+  const ctx = s.metadata.context;
+  if (ctx === undefined) {
+    w.u8(0);
+  } else {
+    w.u8(1);
+    w.bytes(Buffer.from(ctx, 'utf8'));
+  }
 }
 
 function decodeSnapshot(r: ByteReader): Snapshot {
@@ -146,7 +172,14 @@ function decodeSnapshot(r: ByteReader): Snapshot {
   }
   const autoLeave = bool(r.u8());
   const confState: ConfState = { voters: lists[0]!, learners: lists[1]!, votersOutgoing: lists[2]!, learnersNext: lists[3]!, autoLeave };
-  return { metadata: { index, term, confState }, data: r.bytes() };
+  const data = r.bytes();
+  const s: Snapshot = { metadata: { index, term, confState }, data };
+  if (bool(r.u8())) {
+    const ctx = r.bytes();
+    if (ctx.byteLength > CONTEXT_BYTES_MAX) throw new CodecError(`snapshot context of ${ctx.byteLength} bytes exceeds ${CONTEXT_BYTES_MAX}`);
+    s.metadata.context = Buffer.from(ctx.buffer, ctx.byteOffset, ctx.byteLength).toString('utf8');
+  }
+  return s;
 }
 
 function bool(b: number): boolean {
@@ -172,6 +205,11 @@ export function decodeFrame(body: Uint8Array): Frame {
     const totalBytes = r.varint();
     r.expectEnd();
     return { kind: 'snapEnd', totalBytes };
+  }
+  if (kind === FRAME_REMOVED) {
+    const index = r.varint();
+    r.expectEnd();
+    return { kind: 'removed', index };
   }
   if (kind !== FRAME_MESSAGE && kind !== FRAME_SNAP_BEGIN) throw new CodecError(`unknown frame kind ${kind}`);
   const type = MESSAGE_TYPES[r.u8()];
