@@ -4,6 +4,7 @@
 // In-process 3-node shards on loopback; every wait bounded.
 
 import * as net from 'node:net';
+import { NodeMetrics } from '../src/replication/metrics';
 import { ShardNode } from '../src/replication/shard-node';
 import { freePort } from './harness';
 import { call, closedByServer, raftField, RespClient, Shard, sleep, until } from './shard-harness';
@@ -50,6 +51,17 @@ describe('a session on a follower is forwarded to the leader', () => {
     for (let i = 1; i <= 300; i++) expect((await f.readFrame(8000)).toString()).toBe(`:${i}\r\n`);
     // Nothing ran on the follower's own: it applied the leader's entries.
     await until(() => followers[0]!.server.engine.dbs[0]!.dict.get('fp') === '300', 'the follower to apply the pipeline');
+    // Prometheus sees the same counters.
+    const metrics = new NodeMetrics();
+    metrics.attach(followers[0]!);
+    try {
+      const text = await metrics.text();
+      expect(text).toMatch(new RegExp(`^keel_forwarded_sessions_total ${raftField(followers[0]!, 'raft_forwarded_sessions_total')}$`, 'm'));
+      expect(text).toMatch(/^keel_forwarded_commands_total (\d+)$/m);
+      expect(Number(/^keel_forwarded_commands_total (\d+)$/m.exec(text)![1])).toBeGreaterThanOrEqual(341);
+    } finally {
+      await metrics.close();
+    }
   });
 
   test('MULTI/EXEC and WATCH through a follower are the leader\'s', async () => {

@@ -3,6 +3,7 @@
 // leader cut off from the others never serves a read from its lease once another leader may
 // exist. In-process 3-node shards on loopback; every wait bounded.
 
+import { NodeMetrics } from '../src/replication/metrics';
 import { ShardNode } from '../src/replication/shard-node';
 import { call, raftField, Shard, until } from './shard-harness';
 
@@ -44,6 +45,13 @@ test('with --lease-reads the leader serves reads from its lease, without a ReadI
   // (a read falls back to ReadIndex only if the lease lapsed, e.g. the event loop stalled).
   expect(moved.lease + moved.requests).toBe(50);
   expect(moved.lease).toBeGreaterThanOrEqual(40);
+  const metrics = new NodeMetrics();
+  metrics.attach(leader);
+  try {
+    expect(await metrics.text()).toMatch(new RegExp(`^keel_lease_reads_total ${counter(leader, 'raft_lease_reads')}$`, 'm'));
+  } finally {
+    await metrics.close();
+  }
 });
 
 test('without it every read on the leader takes a ReadIndex round confirmed by a heartbeat round', async () => {

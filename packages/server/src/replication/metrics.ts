@@ -109,6 +109,12 @@ export class NodeMetrics {
     counter('keel_raft_quorum_losses_total', 'Times this node, as leader, was seen unable to reach a quorum', () => this.quorumLosses);
     counter('keel_read_index_requests_total', 'ReadIndex rounds requested (batched reads)', (n) => n.reads.stats.requests);
     counter('keel_read_index_timeouts_total', 'Reads that timed out waiting for a read index', (n) => n.reads.stats.timeouts);
+    counter('keel_lease_reads_total', 'Reads the leader served from its lease, with no ReadIndex round (--lease-reads)', (n) => n.reads.stats.leaseReads);
+    counter('keel_stale_reads_total', 'READONLY reads served from this node\'s state as a follower (possibly stale)', (n) => n.reads.stats.staleReads);
+    gauge('keel_forwarded_sessions', 'Client sessions this node forwards to the leader now', (n) => n.proxy.stats.sessions);
+    counter('keel_forwarded_sessions_total', 'Client sessions this node forwarded to the leader', (n) => n.proxy.stats.sessionsTotal);
+    counter('keel_forwarded_commands_total', 'Commands this node forwarded to the leader', (n) => n.proxy.stats.commands);
+    counter('keel_forward_failures_total', 'Forwarded sessions that could not be opened at the leader (not executed)', (n) => n.proxy.stats.connectFailures);
     counter('keel_snapshots_taken_total', 'Snapshots this node wrote', (n) => n.snapshots.taken);
     counter('keel_snapshots_installed_total', 'Snapshots this node installed from its leader', (n) => n.snapshots.installed);
     gauge('keel_snapshot_last_duration_seconds', 'Duration of the last snapshot written', (n) => n.snapshots.lastMs / 1000);
