@@ -7,7 +7,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Client, LeaderHint } from './client';
+import { Client, LeaderHint, Target } from './client';
 import { Cluster, ClusterOptions, sleep, within } from './cluster';
 import { Verdict } from './checkers';
 import { History, pairOps } from './history';
@@ -27,6 +27,8 @@ export interface RunOptions {
   opTimeoutMs?: number;
   /** Pause between a process's operations, ms. */
   opDelayMs?: number;
+  /** Where reads go: each process's home node (default; followers answer by ReadIndex) or the leader. */
+  reads?: Target;
   cluster?: ClusterOptions;
   nemesis?: NemesisOptions;
   log?: (line: string) => void;
@@ -52,9 +54,9 @@ export async function run(o: RunOptions): Promise<RunResult> {
   const nemesis = new Nemesis(cluster, history, o.nemeses, rng.fork(1000), o.nemesis);
   let timeline: TimelineEntry[] = [];
   try {
-    log(`jepsen-lite: seed ${o.seed}, workloads ${o.workloads.join(',')}, nemeses ${o.nemeses.join(',') || 'none'}, ${o.timeSec} s, ${cluster.size} nodes on ports ${cluster.nodes.map((n) => n.port).join(',')}`);
+    log(`jepsen-lite: seed ${o.seed}, workloads ${o.workloads.join(',')}, nemeses ${o.nemeses.join(',') || 'none'}, ${o.timeSec} s, reads at ${o.reads ?? 'home'}, ${cluster.size} nodes on ports ${cluster.nodes.map((n) => n.port).join(',')}${o.cluster?.extraArgs?.length ? ` (keel server ${o.cluster.extraArgs.join(' ')})` : ''}`);
     await within(cluster.findLeader(15000).then((l) => (l === undefined ? Promise.reject(new Error('no leader elected')) : l)), 20000, 'a first leader');
-    const workloads: Workload[] = o.workloads.map((w) => makeWorkload(w, `jl${o.seed}:`));
+    const workloads: Workload[] = o.workloads.map((w) => makeWorkload(w, `jl${o.seed}:`, { reads: o.reads }));
     const total = concurrency * workloads.length;
     const clients: Array<{ client: Client; workload: Workload; rng: Rng }> = [];
     workloads.forEach((w, wi) => {

@@ -4,7 +4,7 @@
 //   set:      SADD of unique elements, some SMEMBERS, a final SMEMBERS
 //   counter:  INCR, some GET, a final GET
 
-import { Client, OpFail, Session } from './client';
+import { Client, OpFail, Session, Target } from './client';
 import { checkCounter, checkRegister, checkSet, Verdict } from './checkers';
 import { PairedOp } from './history';
 import { Rng } from './rng';
@@ -23,7 +23,12 @@ function unique(prefix: string): string {
   return `${prefix}${++uniq}`;
 }
 
-export function registerWorkload(prefix: string, keyCount = 3): Workload {
+export interface WorkloadOptions {
+  /** Where reads (not the final ones) go: the leader, or each process's home node (default). */
+  reads?: Target;
+}
+
+export function registerWorkload(prefix: string, o: WorkloadOptions = {}, keyCount = 3): Workload {
   const keys = Array.from({ length: keyCount }, (_, i) => `${prefix}reg:${i}`);
   /** The last value each key was seen with (a good cas expectation). */
   const last = new Map<string, string | null>();
@@ -37,7 +42,7 @@ export function registerWorkload(prefix: string, keyCount = 3): Workload {
           const r = (await s.call(['GET', key])) as string | null;
           last.set(key, r);
           return r;
-        });
+        }, o.reads ?? 'home');
       }
       if (roll < 0.7) {
         const v = unique('w');
@@ -75,12 +80,12 @@ async function cas(s: Session, key: string, expected: string | null, v: string):
   return [expected, v];
 }
 
-export function setWorkload(prefix: string): Workload {
+export function setWorkload(prefix: string, o: WorkloadOptions = {}): Workload {
   const key = `${prefix}set`;
   return {
     name: 'set',
     async op(client, rng) {
-      if (rng.next() < 0.03) return client.invoke('read', key, null, async (s) => (await s.call(['SMEMBERS', key])) as string[]);
+      if (rng.next() < 0.03) return client.invoke('read', key, null, async (s) => (await s.call(['SMEMBERS', key])) as string[], o.reads ?? 'home');
       const v = unique('e');
       return client.invoke('add', key, v, async (s) => {
         await s.call(['SADD', key, v]);
@@ -94,12 +99,12 @@ export function setWorkload(prefix: string): Workload {
   };
 }
 
-export function counterWorkload(prefix: string): Workload {
+export function counterWorkload(prefix: string, o: WorkloadOptions = {}): Workload {
   const key = `${prefix}counter`;
   return {
     name: 'counter',
     async op(client, rng) {
-      if (rng.next() < 0.15) return client.invoke('read', key, null, async (s) => (await s.call(['GET', key])) as string | null);
+      if (rng.next() < 0.15) return client.invoke('read', key, null, async (s) => (await s.call(['GET', key])) as string | null, o.reads ?? 'home');
       return client.invoke('incr', key, 1, async (s) => (await s.call(['INCR', key])) as number);
     },
     async finalOps(client) {
@@ -112,13 +117,13 @@ export function counterWorkload(prefix: string): Workload {
 export const WORKLOADS = ['register', 'set', 'counter'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
-export function makeWorkload(name: WorkloadName, prefix: string): Workload {
+export function makeWorkload(name: WorkloadName, prefix: string, o: WorkloadOptions = {}): Workload {
   switch (name) {
     case 'register':
-      return registerWorkload(prefix);
+      return registerWorkload(prefix, o);
     case 'set':
-      return setWorkload(prefix);
+      return setWorkload(prefix, o);
     case 'counter':
-      return counterWorkload(prefix);
+      return counterWorkload(prefix, o);
   }
 }

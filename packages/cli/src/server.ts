@@ -25,6 +25,7 @@ const SHARD_KEYS = [
   'tick-ms',
   'election-timeout-ticks',
   'commit-timeout-ms',
+  'unsafe-test-stale-reads',
 ] as const;
 type ShardKey = (typeof SHARD_KEYS)[number];
 
@@ -136,7 +137,7 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
       throw new Error(`--port ${built.config.port} differs from this node's port in --peers (${plan.port})`);
     }
     for (const k of SHARD_KEYS) if (k === 'snapshot-growth-percent') percentOption(argv, k);
-    else if (k !== 'node-id' && k !== 'peers' && k !== 'cluster-port') intOption(argv, k);
+    else if (k !== 'node-id' && k !== 'peers' && k !== 'cluster-port' && k !== 'unsafe-test-stale-reads') intOption(argv, k);
   } catch (e) {
     process.stderr.write(`keel: ${(e as Error).message}\n`);
     process.exit(1);
@@ -165,6 +166,7 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
     tickMs: intOption(argv, 'tick-ms'),
     electionTimeoutTicks: intOption(argv, 'election-timeout-ticks'),
     commitTimeoutMs: intOption(argv, 'commit-timeout-ms'),
+    unsafeTestStaleReads: argv['unsafe-test-stale-reads'] === true,
     onFatal: (err) => {
       node.server.log.warning(`Fatal: ${err.message}; exiting`);
       process.exit(1);
@@ -186,6 +188,7 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
       ? `node ${plan.name} (raft id ${plan.id}), the single voter of its shard`
       : `node ${plan.name} (raft id ${plan.id}) of a shard of ${plan.members.length}: ${plan.members.map((m) => `${m.name}=${m.clientAddress}@${m.clusterPort}`).join(',')}`;
   server.log.notice(shard);
+  if (argv['unsafe-test-stale-reads'] === true) server.log.warning('--unsafe-test-stale-reads: reads are answered from local state without ReadIndex and MAY BE STALE (a test-only broken mode, for jepsen-lite)');
   server.log.notice(
     `Write-ahead log in ${dataDir} (appendfsync ${policy}): ` +
       (r.fresh ? 'a new store, bootstrapped at index 1' : `recovered snapshot at index ${r.snapshotIndex}, log to index ${r.lastIndex}, commit index ${r.commit}`),

@@ -56,6 +56,12 @@ export interface ShardNodeOptions {
   snapshotGrowthPercent?: number;
   /** Bytes of engine encoding per slice (one slice per event-loop turn). Default 64 KiB. */
   snapshotSliceBytes?: number;
+  /**
+   * TEST ONLY, BREAKS LINEARIZABILITY: every node answers reads from its own state at once, with
+   * no ReadIndex (a follower or a deposed leader serves stale data). jepsen-lite runs against it
+   * to prove its checkers find stale reads. Never set in production; default false.
+   */
+  unsafeTestStaleReads?: boolean;
   onFatal?(err: Error): void;
 }
 
@@ -236,7 +242,7 @@ export class ShardNode implements StateMachine {
     });
     this.reads = new ReadIndexReads(this.driver, { timeoutMs: o.readTimeoutMs });
     this.server.writePath = this.writes;
-    this.server.readPath = this.reads;
+    this.server.readPath = o.unsafeTestStaleReads === true ? { submit: (_client, run) => run() } : this.reads;
     // A shard of one has no peers to listen for.
     const clusterPort = o.members.length > 1 ? await this.transport.start() : 0;
     this.driver.start();
