@@ -4,6 +4,7 @@ export * from './cluster';
 export * from './history';
 export * from './client';
 export * from './checkers';
+export * from './list-append-checker';
 export * from './workloads';
 export * from './nemesis';
 export * from './rng';

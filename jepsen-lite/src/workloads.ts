@@ -3,10 +3,14 @@
 //   register: GET / SET / compare-and-set (WATCH, GET, MULTI, SET, EXEC) on a few keys
 //   set:      SADD of unique elements, some SMEMBERS, a final SMEMBERS
 //   counter:  INCR, some GET, a final GET
+//   list-append: transactions (MULTI, RPUSH / LRANGE on a few lists, EXEC), a final read of
+//             every list
 
-import { Client, OpFail, Session, Target } from './client';
+import { Client, OpFail, OpInfo, Session, Target } from './client';
 import { checkCounter, checkRegister, checkSet, Verdict } from './checkers';
 import { PairedOp } from './history';
+import { checkListAppend, MicroOp } from './list-append-checker';
+import { Reply, ReplyError } from './resp';
 import { Rng } from './rng';
 
 export interface Workload {
@@ -114,7 +118,70 @@ export function counterWorkload(prefix: string, o: WorkloadOptions = {}): Worklo
   };
 }
 
-export const WORKLOADS = ['register', 'set', 'counter'] as const;
+/**
+ * list-append on `keyCount` lists at a time; a list that has had `appendsPerKey` appends is
+ * replaced by a fresh one (as Jepsen does), so reads, which return whole lists, stay short.
+ */
+export function listAppendWorkload(prefix: string, o: WorkloadOptions = {}, keyCount = 4, appendsPerKey = 200): Workload {
+  let nextKey = 0;
+  const newKey = () => `${prefix}list:${nextKey++}`;
+  const active = Array.from({ length: keyCount }, newKey);
+  const all = [...active];
+  const appendCount = new Map<string, number>();
+  const label = `${prefix}list`;
+  return {
+    name: 'list-append',
+    async op(client, rng) {
+      const micro: MicroOp[] = [];
+      const n = rng.int(1, 3);
+      for (let i = 0; i < n; i++) {
+        const slot = rng.int(0, keyCount - 1);
+        if (rng.next() < 0.6) {
+          const key = active[slot]!;
+          const c = (appendCount.get(key) ?? 0) + 1;
+          appendCount.set(key, c);
+          if (c >= appendsPerKey) {
+            active[slot] = newKey();
+            all.push(active[slot]!);
+          }
+          micro.push(['append', key, unique('a')]);
+        } else {
+          micro.push(['r', active[slot]!, null]);
+        }
+      }
+      // A read-only transaction takes the read path: at the home node, like the other reads.
+      const target = micro.every((m) => m[0] === 'r') ? (o.reads ?? 'home') : 'leader';
+      return client.invoke('txn', label, micro, (s) => transaction(s, micro), target);
+    },
+    async finalOps(client) {
+      const micro: MicroOp[] = all.map((k) => ['r', k, null]);
+      return (await client.invoke('final-read', label, micro, (s) => transaction(s, micro))) === 'ok';
+    },
+    check: (ops) => checkListAppend(ops.filter((x) => x.key === label)),
+  };
+}
+
+/** MULTI, one RPUSH or LRANGE per micro-op, EXEC; the micro-ops completed with the replies. */
+async function transaction(s: Session, micro: MicroOp[]): Promise<MicroOp[]> {
+  await s.call(['MULTI']);
+  for (const m of micro) await s.call(m[0] === 'append' ? ['RPUSH', m[1], m[2]] : ['LRANGE', m[1], 0, -1]);
+  const r = await s.call(['EXEC']);
+  if (r === null) throw new OpFail('EXEC: null reply (nothing was watched)');
+  if (!Array.isArray(r) || r.length !== micro.length) throw new OpInfo(`EXEC: unexpected reply ${JSON.stringify(r)}`);
+  return micro.map((m, i) => {
+    const x: Reply = r[i]!;
+    // An error inside EXEC is that command's own; the others ran: the outcome is not a fail.
+    if (x instanceof ReplyError) throw new OpInfo(`EXEC: ${m[0]} ${m[1]} replied ${x.message}`);
+    if (m[0] === 'append') {
+      if (typeof x !== 'number') throw new OpInfo(`EXEC: RPUSH replied ${JSON.stringify(x)}`);
+      return ['append', m[1], m[2], x];
+    }
+    if (!Array.isArray(x)) throw new OpInfo(`EXEC: LRANGE replied ${JSON.stringify(x)}`);
+    return ['r', m[1], x as string[]];
+  });
+}
+
+export const WORKLOADS = ['register', 'set', 'counter', 'list-append'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 export function makeWorkload(name: WorkloadName, prefix: string, o: WorkloadOptions = {}): Workload {
@@ -125,5 +192,7 @@ export function makeWorkload(name: WorkloadName, prefix: string, o: WorkloadOpti
       return setWorkload(prefix, o);
     case 'counter':
       return counterWorkload(prefix, o);
+    case 'list-append':
+      return listAppendWorkload(prefix, o);
   }
 }
