@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client, LeaderHint, Target } from './client';
 import { Cluster, ClusterOptions, sleep, within } from './cluster';
-import { Verdict } from './checkers';
+import { SearchLimits, Verdict } from './checkers';
 import { History, pairOps } from './history';
 import { Nemesis, NemesisName, NemesisOptions, TimelineEntry } from './nemesis';
 import { Rng } from './rng';
@@ -29,6 +29,8 @@ export interface RunOptions {
   opDelayMs?: number;
   /** Where reads go: each process's home node (default; followers answer by ReadIndex) or the leader. */
   reads?: Target;
+  /** Bounds on the linearizability search (past them a verdict is unknown). */
+  checkLimits?: SearchLimits;
   cluster?: ClusterOptions;
   nemesis?: NemesisOptions;
   log?: (line: string) => void;
@@ -91,7 +93,7 @@ export async function run(o: RunOptions): Promise<RunResult> {
     await history.close();
     const t1 = Date.now();
     const ops = pairOps(history.events);
-    const verdicts = workloads.map((w) => w.check(ops));
+    const verdicts = workloads.map((w) => w.check(ops, o.checkLimits));
     log(`jepsen-lite: healed and read in ${t1 - t0} ms, checked in ${Date.now() - t1} ms`);
     const valid: boolean | 'unknown' = verdicts.some((v) => v.valid === false) ? false : verdicts.some((v) => v.valid === 'unknown') ? 'unknown' : true;
     const result: RunResult = { valid, verdicts, ops: ops.length, faults: nemesis.faults, timeline, seed: o.seed };

@@ -7,7 +7,7 @@
 //             every list
 
 import { Client, OpFail, OpInfo, Session, Target } from './client';
-import { checkCounter, checkRegister, checkSet, Verdict } from './checkers';
+import { checkCounter, checkRegister, checkSet, SearchLimits, Verdict } from './checkers';
 import { PairedOp } from './history';
 import { checkListAppend, MicroOp } from './list-append-checker';
 import { Reply, ReplyError } from './resp';
@@ -19,7 +19,7 @@ export interface Workload {
   op(client: Client, rng: Rng): Promise<unknown>;
   /** After the faults are healed: reads that must succeed (retried by the caller). */
   finalOps(client: Client): Promise<boolean>;
-  check(ops: PairedOp[]): Verdict;
+  check(ops: PairedOp[], limits?: SearchLimits): Verdict;
 }
 
 let uniq = 0;
@@ -63,7 +63,7 @@ export function registerWorkload(prefix: string, o: WorkloadOptions = {}, keyCou
     async finalOps() {
       return true;
     },
-    check: (ops) => checkRegister(ops.filter((o) => o.key !== undefined && keys.includes(o.key))),
+    check: (ops, limits) => checkRegister(ops.filter((o) => o.key !== undefined && keys.includes(o.key)), limits),
   };
 }
 

@@ -69,6 +69,24 @@ describe('register checker', () => {
     expect(checkRegister(h(...base, [1, 'invoke', 'read', 'x', null, 60], [1, 'ok', 'read', 'x', null, 70])).valid).toBe(false);
   });
 
+  it('says unknown, and why, when the search runs out of time or steps', () => {
+    // Writes of unknown outcome, all concurrent, then a read of a value none wrote: deciding it
+    // means trying every subset of the writes.
+    const evs: Ev[] = [];
+    for (let p = 0; p < 22; p++) evs.push([p, 'invoke', 'write', 'x', `v${p}`, p], [p, 'info', 'write', 'x', `v${p}`, 1000 + p]);
+    evs.push([99, 'invoke', 'read', 'x', null, 2000], [99, 'ok', 'read', 'x', 'never', 2001]);
+    evs.sort((a, b) => a[5] - b[5]);
+    const t0 = Date.now();
+    const byTime = checkRegister(h(...evs), { maxSteps: Number.POSITIVE_INFINITY, timeLimitMs: 300 });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(byTime.valid).toBe('unknown');
+    expect(byTime.stats.unknownKeys).toBe(1);
+    expect(byTime.note).toMatch(/time limit \(300 ms\)/);
+    const bySteps = checkRegister(h(...evs), { maxSteps: 5000 });
+    expect(bySteps.valid).toBe('unknown');
+    expect(bySteps.note).toMatch(/over 5000 steps/);
+  });
+
   it('finds a cas that succeeded against the wrong value', () => {
     const v = checkRegister(
       h(
