@@ -308,7 +308,7 @@ export class Cluster {
     this.closed = true;
     for (let i = 0; i < this.nodes.length; i++) await this.killNode(i).catch(() => {});
     for (const row of this.proxies) for (const p of row) await p?.close();
-    for (const n of this.nodes) n.log?.end();
+    await Promise.all(this.nodes.map((n) => (n.log === null ? undefined : new Promise<void>((resolve) => n.log!.end(() => resolve())))));
     fs.rmSync(this.baseDir, { recursive: true, force: true });
     live.delete(this);
   }

@@ -9,3 +9,4 @@ export * from './workloads';
 export * from './nemesis';
 export * from './rng';
 export * from './run';
+export * from './report';

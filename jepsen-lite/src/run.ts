@@ -4,13 +4,16 @@
 //   timeline.json   the nemesis's fault windows
 //   verdicts.json   the verdict of every checker, with the run's numbers
 //   logs/n<i>.log   the nodes' output
+//   report.html     throughput and latency over time with the fault windows shaded, the
+//                   verdicts, the nemesis timeline and the logs' tails (src/report.ts)
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client, LeaderHint, Target } from './client';
 import { Cluster, ClusterOptions, sleep, within } from './cluster';
 import { SearchLimits, Verdict } from './checkers';
-import { History, pairOps } from './history';
+import { History, pairOps, PairedOp } from './history';
+import { writeReport } from './report';
 import { Nemesis, NemesisName, NemesisOptions, TimelineEntry } from './nemesis';
 import { Rng } from './rng';
 import { makeWorkload, Workload, WorkloadName } from './workloads';
@@ -55,6 +58,7 @@ export async function run(o: RunOptions): Promise<RunResult> {
   const hint = new LeaderHint();
   const nemesis = new Nemesis(cluster, history, o.nemeses, rng.fork(1000), o.nemesis);
   let timeline: TimelineEntry[] = [];
+  let report: { ops: PairedOp[]; result: RunResult } | undefined;
   try {
     log(`jepsen-lite: seed ${o.seed}, workloads ${o.workloads.join(',')}, nemeses ${o.nemeses.join(',') || 'none'}, ${o.timeSec} s, reads at ${o.reads ?? 'home'}, ${cluster.size} nodes on ports ${cluster.nodes.map((n) => n.port).join(',')}${o.cluster?.extraArgs?.length ? ` (keel server ${o.cluster.extraArgs.join(' ')})` : ''}`);
     await within(cluster.findLeader(15000).then((l) => (l === undefined ? Promise.reject(new Error('no leader elected')) : l)), 20000, 'a first leader');
@@ -107,11 +111,25 @@ export async function run(o: RunOptions): Promise<RunResult> {
       for (const a of v.anomalies.slice(0, 5)) log(`    ${a.kind}${a.key ? ` ${a.key}` : ''}: ${a.message}`);
     }
     log(`jepsen-lite: ${ops.length} operations, ${nemesis.faults} faults, verdict ${valid === true ? 'valid' : valid === false ? 'INVALID' : 'unknown'}`);
-    return result;
+    report = { ops, result };
   } finally {
     // On a harness error too: what happened so far.
     if (o.out !== undefined && timeline.length === 0) fs.writeFileSync(path.join(o.out, 'timeline.json'), JSON.stringify(nemesis.timeline, null, 2));
     await history.close().catch(() => {});
     await cluster.close();
   }
+  // After close: the nodes' logs are complete.
+  if (o.out !== undefined) {
+    const file = writeReport(o.out, {
+      title: `jepsen-lite ${o.workloads.join(',')} seed ${o.seed}`,
+      meta: { seed: o.seed, workloads: o.workloads.join(', '), nemeses: o.nemeses.join(', ') || 'none', 'time (s)': o.timeSec, reads: o.reads ?? 'home', operations: report.ops.length, faults: report.result.faults, 'keel server args': (o.cluster?.extraArgs ?? []).join(' ') || '(none)' },
+      valid: report.result.valid,
+      ops: report.ops,
+      timeline: report.result.timeline,
+      verdicts: report.result.verdicts,
+      logs: Array.from({ length: o.cluster?.nodes ?? 3 }, (_, i) => `logs/n${i + 1}.log`),
+    });
+    log(`jepsen-lite: report in ${file}`);
+  }
+  return report.result;
 }
