@@ -11,6 +11,7 @@ import { History } from './history';
 import { Rng } from './rng';
 
 export const NEMESES = ['kill', 'pause', 'partition'] as const;
+const PARTITIONS = ['isolate-leader', 'isolate-random', 'leader-out', 'leader-in'] as const;
 export type NemesisName = (typeof NEMESES)[number];
 
 export interface TimelineEntry {
@@ -32,14 +33,26 @@ export const DEFAULT_NEMESIS_OPTIONS: NemesisOptions = { gapMs: [1000, 2500], ho
 export class Nemesis {
   readonly timeline: TimelineEntry[] = [];
   faults = 0;
+  /**
+   * Separate streams, so that the sequence of fault kinds and of gap and hold times is the
+   * seed's alone: which node a fault hits may depend on timing (who leads then), and must not
+   * shift the rest of the schedule.
+   */
+  private readonly kindRng: Rng;
+  private readonly timeRng: Rng;
+  private readonly rng: Rng;
 
   constructor(
     private readonly cluster: Cluster,
     private readonly history: History,
     private readonly kinds: NemesisName[],
-    private readonly rng: Rng,
+    rng: Rng,
     private readonly opts: NemesisOptions = DEFAULT_NEMESIS_OPTIONS,
-  ) {}
+  ) {
+    this.kindRng = rng.fork(1);
+    this.timeRng = rng.fork(2);
+    this.rng = rng.fork(3);
+  }
 
   private record(phase: 'start' | 'end', f: string, value: unknown): void {
     const ev = this.history.add({ type: phase === 'start' ? 'invoke' : 'ok', process: 'nemesis', f, value });
@@ -58,12 +71,13 @@ export class Nemesis {
   async run(stop: () => boolean): Promise<void> {
     if (this.kinds.length === 0) return;
     const wait = async (range: [number, number]) => {
-      const end = Date.now() + this.rng.int(range[0], range[1]);
+      const end = Date.now() + this.timeRng.int(range[0], range[1]);
       while (Date.now() < end && !stop()) await sleep(Math.min(50, end - Date.now()));
     };
     await wait(this.opts.gapMs);
     while (!stop()) {
-      const kind = this.rng.pick(this.kinds);
+      const kind = this.kindRng.pick(this.kinds);
+      const variant = this.kindRng.pick(PARTITIONS);
       this.faults++;
       if (kind === 'kill') {
         const { node, which } = await this.target();
@@ -80,7 +94,6 @@ export class Nemesis {
         this.cluster.resumeNode(node);
         this.record('end', 'resume', { node: this.cluster.nodes[node]!.name });
       } else {
-        const variant = this.rng.pick(['isolate-leader', 'isolate-random', 'leader-out', 'leader-in'] as const);
         let node: number;
         if (variant === 'isolate-random') node = this.rng.int(0, this.cluster.size - 1);
         else node = (await this.cluster.findLeader(1500)) ?? this.rng.int(0, this.cluster.size - 1);

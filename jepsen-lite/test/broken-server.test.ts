@@ -21,7 +21,7 @@ function schedule(dir: string, extraArgs: string[], log: (l: string) => void): R
   return run({
     workloads: [...WORKLOADS],
     nemeses: ['partition'],
-    timeSec: 8,
+    timeSec: 10,
     seed: 11,
     out: dir,
     cluster: { extraArgs },
