@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // jepsen-lite run --workload register|set|counter|list-append|all --nemesis kill,pause,partition|all|none
 //                 --time 30 --seed 7 --out results/ [--concurrency 4] [--reads home|leader]
-//                 [--check-time 60]
+//                 [--check-time 60] [--nodes 3] [--server-args "--flag value ..."]
 // Prints the verdict per checker and writes the results folder; exits 1 on any anomaly,
 // 2 if a verdict is unknown (and no anomaly), 3 on a harness error.
 
@@ -13,7 +13,8 @@ function usage(msg?: string): never {
   if (msg) process.stderr.write(`jepsen-lite: ${msg}\n`);
   process.stderr.write(
     'usage: jepsen-lite run --workload register|set|counter|list-append|all (comma-separated) --nemesis kill,pause,partition|all|none\n' +
-      '                       --time 30 --seed 7 --out results/ [--concurrency 4] [--reads home|leader] [--check-time 60]\n',
+      '                       --time 30 --seed 7 --out results/ [--concurrency 4] [--reads home|leader] [--check-time 60]\n' +
+      '                       [--nodes 3] [--server-args "--extra keel server arguments"]\n',
   );
   process.exit(3);
 }
@@ -54,7 +55,10 @@ async function main(): Promise<void> {
   if (reads !== 'home' && reads !== 'leader') usage('--reads is home or leader');
   const checkTimeSec = Number(a['check-time'] ?? 60);
   if (!(checkTimeSec > 0)) usage('--check-time is a number of seconds');
-  const result = await run({ workloads, nemeses, timeSec, seed, out, concurrency, reads, checkLimits: { timeLimitMs: checkTimeSec * 1000 } });
+  const nodes = Number(a['nodes'] ?? 3);
+  if (!Number.isSafeInteger(nodes) || nodes < 3 || nodes > 9) usage('--nodes is between 3 and 9');
+  const extraArgs = (a['server-args'] ?? '').split(' ').filter((x) => x !== '');
+  const result = await run({ workloads, nemeses, timeSec, seed, out, concurrency, reads, checkLimits: { timeLimitMs: checkTimeSec * 1000 }, cluster: { nodes, extraArgs } });
   process.stdout.write(`results in ${out}\n`);
   process.exit(result.valid === false ? 1 : result.valid === 'unknown' ? 2 : 0);
 }

@@ -3,15 +3,17 @@
 // as process 'nemesis').
 //   kill:      SIGKILL the leader or a random node; restart it when the fault ends
 //   pause:     SIGSTOP the leader or a random node; SIGCONT when the fault ends
-//   partition: isolate the leader, isolate a random node (majority / minority), or cut the
-//              leader's links one way (its messages out, or its messages in); heal at the end
+//   partition: isolate the leader, isolate a random node, cut off the leader with the largest
+//              minority it can have (with 5 nodes: the leader and one other), a bridge (two
+//              halves that cannot talk, and one node that talks to both), or cut the leader's
+//              links one way (its messages out, or its messages in); heal at the end
 
 import { Cluster, sleep } from './cluster';
 import { History } from './history';
 import { Rng } from './rng';
 
 export const NEMESES = ['kill', 'pause', 'partition'] as const;
-const PARTITIONS = ['isolate-leader', 'isolate-random', 'leader-out', 'leader-in'] as const;
+const PARTITIONS = ['isolate-leader', 'isolate-random', 'leader-minority', 'bridge', 'leader-out', 'leader-in'] as const;
 export type NemesisName = (typeof NEMESES)[number];
 
 export interface TimelineEntry {
@@ -57,6 +59,15 @@ export class Nemesis {
   private record(phase: 'start' | 'end', f: string, value: unknown): void {
     const ev = this.history.add({ type: phase === 'start' ? 'invoke' : 'ok', process: 'nemesis', f, value });
     this.timeline.push({ time: ev.time, phase, f, value });
+  }
+
+  private shuffle(xs: number[]): number[] {
+    const a = [...xs];
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.rng.int(0, i);
+      [a[i], a[j]] = [a[j]!, a[i]!];
+    }
+    return a;
   }
 
   private async target(): Promise<{ node: number; which: string }> {
@@ -105,9 +116,22 @@ export class Nemesis {
         } else if (variant === 'leader-in') {
           for (const j of others) this.cluster.block(j, node);
           this.record('start', 'partition', { variant, blocked: others.map((j) => `${name(j)}->${name(node)}`) });
+        } else if (variant === 'bridge') {
+          const [bridge, ...rest] = this.shuffle(this.cluster.nodes.map((n) => n.index));
+          const half = Math.max(1, Math.floor(rest.length / 2));
+          const a = rest.slice(0, half);
+          const b = rest.slice(half);
+          this.cluster.partition(a, b);
+          this.record('start', 'partition', { variant, bridge: name(bridge!), groups: [a.map(name), b.map(name)] });
         } else {
-          this.cluster.partition([node], others);
-          this.record('start', 'partition', { variant, groups: [[name(node)], others.map(name)] });
+          // isolate-leader, isolate-random: one node alone; leader-minority: the leader and as
+          // many others as still leave a majority on the other side.
+          const minoritySize = variant === 'leader-minority' ? Math.floor((this.cluster.size - 1) / 2) : 1;
+          const shuffled = this.shuffle(others);
+          const minority = [node, ...shuffled.slice(0, minoritySize - 1)];
+          const majority = shuffled.slice(minoritySize - 1);
+          this.cluster.partition(minority, majority);
+          this.record('start', 'partition', { variant, groups: [minority.map(name), majority.map(name)] });
         }
         await wait(this.opts.holdMs);
         this.cluster.heal();

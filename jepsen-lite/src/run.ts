@@ -71,6 +71,7 @@ export async function run(o: RunOptions): Promise<RunResult> {
         clients.push({ client: new Client(proc, total, cluster, history, hint, { opTimeoutMs: o.opTimeoutMs ?? 3000 }), workload: w, rng: rng.fork(proc) });
       }
     });
+    history.startClock(); // time 0 in the history and the report: the workload starts
     const deadline = Date.now() + o.timeSec * 1000;
     const stop = () => Date.now() >= deadline;
     const delay = o.opDelayMs ?? 5;

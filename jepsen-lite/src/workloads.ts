@@ -84,12 +84,21 @@ async function cas(s: Session, key: string, expected: string | null, v: string):
   return [expected, v];
 }
 
-export function setWorkload(prefix: string, o: WorkloadOptions = {}): Workload {
-  const key = `${prefix}set`;
+/**
+ * set: SADD of unique elements to the current set, SMEMBERS of it now and then; a set that has
+ * had `addsPerKey` adds is replaced by a fresh one (so reads, which return whole sets, stay
+ * short in long runs), and every set gets a final SMEMBERS.
+ */
+export function setWorkload(prefix: string, o: WorkloadOptions = {}, addsPerKey = 1000): Workload {
+  const keys = [`${prefix}set:0`];
+  let adds = 0;
+  const finalDone = new Set<string>();
   return {
     name: 'set',
     async op(client, rng) {
+      const key = keys[keys.length - 1]!;
       if (rng.next() < 0.03) return client.invoke('read', key, null, async (s) => (await s.call(['SMEMBERS', key])) as string[], o.reads ?? 'home');
+      if (++adds % addsPerKey === 0) keys.push(`${prefix}set:${keys.length}`);
       const v = unique('e');
       return client.invoke('add', key, v, async (s) => {
         await s.call(['SADD', key, v]);
@@ -97,9 +106,14 @@ export function setWorkload(prefix: string, o: WorkloadOptions = {}): Workload {
       });
     },
     async finalOps(client) {
-      return (await client.invoke('final-read', key, null, async (s) => (await s.call(['SMEMBERS', key])) as string[])) === 'ok';
+      for (const key of keys) {
+        if (finalDone.has(key)) continue;
+        if ((await client.invoke('final-read', key, null, async (s) => (await s.call(['SMEMBERS', key])) as string[])) !== 'ok') return false;
+        finalDone.add(key);
+      }
+      return true;
     },
-    check: (ops) => checkSet(ops.filter((o) => o.key === key)),
+    check: (ops) => checkSet(ops.filter((x) => x.key !== undefined && x.key.startsWith(`${prefix}set:`))),
   };
 }
 

@@ -21,11 +21,11 @@ function schedule(dir: string, extraArgs: string[], log: (l: string) => void): R
   return run({
     workloads: [...WORKLOADS],
     nemeses: ['partition'],
-    timeSec: 10,
+    timeSec: 12,
     seed: 11,
     out: dir,
     cluster: { extraArgs },
-    nemesis: { gapMs: [300, 800], holdMs: [1500, 2500] },
+    nemesis: { gapMs: [200, 500], holdMs: [2500, 3500] },
     log,
   });
 }

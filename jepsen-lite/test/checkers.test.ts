@@ -152,6 +152,24 @@ describe('set checker', () => {
   it('says unknown without a final read', () => {
     expect(checkSet(h([0, 'invoke', 'add', 's', 'e1', 0], [0, 'ok', 'add', 's', 'e1', 10])).valid).toBe('unknown');
   });
+
+  it('checks each set (key) alone: a lost add in one of two sets, a set never read', () => {
+    const two: Ev[] = [
+      [0, 'invoke', 'add', 's:0', 'e1', 0],
+      [0, 'ok', 'add', 's:0', 'e1', 10],
+      [1, 'invoke', 'add', 's:1', 'e2', 0],
+      [1, 'ok', 'add', 's:1', 'e2', 10],
+      [3, 'invoke', 'final-read', 's:0', null, 20],
+      [3, 'ok', 'final-read', 's:0', ['e1'], 30],
+    ];
+    const unread = checkSet(h(...two));
+    expect(unread.valid).toBe('unknown');
+    expect(unread.note).toMatch(/1 set/);
+    const lost = checkSet(h(...two, [3, 'invoke', 'final-read', 's:1', null, 40], [3, 'ok', 'final-read', 's:1', [], 50]));
+    expect(lost.valid).toBe(false);
+    expect(lost.anomalies.map((a) => [a.kind, a.key])).toEqual([['lost-add', 's:1']]);
+    expect(lost.stats.sets).toBe(2);
+  });
 });
 
 describe('counter checker', () => {
