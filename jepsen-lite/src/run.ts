@@ -96,6 +96,9 @@ export async function run(o: RunOptions): Promise<RunResult> {
     for (const c of clients) c.client.close();
     timeline = nemesis.timeline;
     await history.close();
+    // The nodes are not needed to check: stop them first (a long check holds no processes, and
+    // their logs are complete for the report).
+    await cluster.close();
     const t1 = Date.now();
     const ops = pairOps(history.events);
     const verdicts = workloads.map((w) => w.check(ops, o.checkLimits));
@@ -119,7 +122,6 @@ export async function run(o: RunOptions): Promise<RunResult> {
     await history.close().catch(() => {});
     await cluster.close();
   }
-  // After close: the nodes' logs are complete.
   if (o.out !== undefined) {
     const file = writeReport(o.out, {
       title: `jepsen-lite ${o.workloads.join(',')} seed ${o.seed}`,
