@@ -7,12 +7,16 @@
 //              minority it can have (with 5 nodes: the leader and one other), a bridge (two
 //              halves that cannot talk, and one node that talks to both), or cut the leader's
 //              links one way (its messages out, or its messages in); heal at the end
+//   transfer:  move the leadership to a random other node (KEEL.TRANSFERLEADER to the leader)
+//   slow:      delay every node-to-node link, or the leader's links, by 50 to 400 ms (both ways;
+//              the election timeout is 200 ms); take the delay away at the end
 
-import { Cluster, sleep } from './cluster';
+import { Cluster, HOST, sleep } from './cluster';
+import { ReplyError, RespConn } from './resp';
 import { History } from './history';
 import { Rng } from './rng';
 
-export const NEMESES = ['kill', 'pause', 'partition'] as const;
+export const NEMESES = ['kill', 'pause', 'partition', 'transfer', 'slow'] as const;
 const PARTITIONS = ['isolate-leader', 'isolate-random', 'leader-minority', 'bridge', 'leader-out', 'leader-in'] as const;
 export type NemesisName = (typeof NEMESES)[number];
 
@@ -70,6 +74,31 @@ export class Nemesis {
     return a;
   }
 
+  /** Asks the leader to hand its leadership to a random other node; the window lasts until it answers. */
+  private async transfer(): Promise<void> {
+    const leader = await this.cluster.findLeader(1500);
+    const from = leader ?? this.rng.int(0, this.cluster.size - 1);
+    const others = this.cluster.nodes.map((n) => n.index).filter((i) => i !== from);
+    const to = others[this.rng.int(0, others.length - 1)]!;
+    const fromName = this.cluster.nodes[from]!.name;
+    const toName = this.cluster.nodes[to]!.name;
+    this.record('start', 'transfer', { from: fromName, to: toName, leaderKnown: leader !== undefined });
+    let result: string;
+    const conn = await RespConn.connect(HOST, this.cluster.nodes[from]!.port, 500).catch((e: Error) => e);
+    if (conn instanceof Error) result = `cannot connect: ${conn.message}`;
+    else {
+      try {
+        const r = await conn.cmd(['KEEL.TRANSFERLEADER', toName], 5000);
+        result = r instanceof ReplyError ? `-${r.message}` : String(r);
+      } catch (e) {
+        result = (e as Error).message;
+      } finally {
+        conn.close();
+      }
+    }
+    this.record('end', 'transferred', { to: toName, result });
+  }
+
   private async target(): Promise<{ node: number; which: string }> {
     if (this.rng.next() < 0.5) {
       const leader = await this.cluster.findLeader(1500);
@@ -104,6 +133,25 @@ export class Nemesis {
         await wait(this.opts.holdMs);
         this.cluster.resumeNode(node);
         this.record('end', 'resume', { node: this.cluster.nodes[node]!.name });
+      } else if (kind === 'transfer') {
+        await this.transfer();
+      } else if (kind === 'slow') {
+        const delayMs = this.rng.int(50, 400);
+        const leaderOnly = this.rng.next() < 0.5;
+        const leader = leaderOnly ? await this.cluster.findLeader(1500) : undefined;
+        const name = (i: number) => this.cluster.nodes[i]!.name;
+        const links: string[] = [];
+        for (let i = 0; i < this.cluster.size; i++) {
+          for (let j = 0; j < this.cluster.size; j++) {
+            if (i === j || (leader !== undefined && i !== leader && j !== leader)) continue;
+            this.cluster.slow(i, j, delayMs);
+            links.push(`${name(i)}->${name(j)}`);
+          }
+        }
+        this.record('start', 'slow', { delayMs, which: leader !== undefined ? `links of the leader ${name(leader)}` : 'every link', links });
+        await wait(this.opts.holdMs);
+        this.cluster.heal();
+        this.record('end', 'fast', null);
       } else {
         let node: number;
         if (variant === 'isolate-random') node = this.rng.int(0, this.cluster.size - 1);
