@@ -27,6 +27,7 @@ const SHARD_KEYS = [
   'election-timeout-ticks',
   'commit-timeout-ms',
   'metrics-port',
+  'unsafe-test-stale-reads',
 ] as const;
 type ShardKey = (typeof SHARD_KEYS)[number];
 
@@ -153,7 +154,7 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
       throw new Error(`--port ${built.config.port} differs from this node's port in --peers (${plan.port})`);
     }
     for (const k of SHARD_KEYS) if (k === 'snapshot-growth-percent') percentOption(argv, k);
-    else if (k !== 'node-id' && k !== 'peers' && k !== 'cluster-port' && k !== 'join') intOption(argv, k);
+    else if (k !== 'node-id' && k !== 'peers' && k !== 'cluster-port' && k !== 'join' && k !== 'unsafe-test-stale-reads') intOption(argv, k);
     const mp = intOption(argv, 'metrics-port');
     if (mp !== undefined && mp > 65535) throw new Error(`--metrics-port: '${mp}' is not a port (1..65535)`);
   } catch (e) {
@@ -192,6 +193,7 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
     electionTimeoutTicks: intOption(argv, 'election-timeout-ticks'),
     commitTimeoutMs: intOption(argv, 'commit-timeout-ms'),
     onCommitted: metrics === null ? undefined : (ms) => metrics.observeCommit(ms),
+    unsafeTestStaleReads: argv['unsafe-test-stale-reads'] === true,
     onFatal: (err) => {
       node.server.log.warning(`Fatal: ${err.message}; exiting`);
       process.exit(1);
@@ -217,6 +219,7 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
         ? `node ${plan.name} (raft id ${plan.id}), the single voter of its shard`
         : `node ${plan.name} (raft id ${plan.id}) of a shard of voters ${cs.voters.join(',')}${cs.learners.length > 0 ? ` and learners ${cs.learners.join(',')}` : ''}: ${book.map((m) => `${m.id}=${m.clientAddress}@${m.clusterPort}`).join(',')}`;
   server.log.notice(shard);
+  if (argv['unsafe-test-stale-reads'] === true) server.log.warning('--unsafe-test-stale-reads: reads are answered from local state without ReadIndex and MAY BE STALE (a test-only broken mode, for jepsen-lite)');
   server.log.notice(
     `Write-ahead log in ${dataDir} (appendfsync ${policy}): ` +
       (r.fresh ? (plan.join ? 'a new store, left empty until the leader sends a snapshot' : 'a new store, bootstrapped at index 1') : `recovered snapshot at index ${r.snapshotIndex}, log to index ${r.lastIndex}, commit index ${r.commit} (the membership comes from the store; --peers only seeds a new one)`),

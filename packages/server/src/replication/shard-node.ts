@@ -66,6 +66,12 @@ export interface ShardNodeOptions {
   snapshotSliceBytes?: number;
   /** A write this node proposed was applied `ms` after its proposal (metrics). */
   onCommitted?(ms: number): void;
+  /**
+   * TEST ONLY, BREAKS LINEARIZABILITY: every node answers reads from its own state at once, with
+   * no ReadIndex (a follower or a deposed leader serves stale data). jepsen-lite runs against it
+   * to prove its checkers find stale reads. Never set in production; default false.
+   */
+  unsafeTestStaleReads?: boolean;
   onFatal?(err: Error): void;
 }
 
@@ -301,7 +307,7 @@ export class ShardNode implements StateMachine {
     });
     this.reads = new ReadIndexReads(this.driver, { timeoutMs: o.readTimeoutMs });
     this.server.writePath = this.writes;
-    this.server.readPath = this.reads;
+    this.server.readPath = o.unsafeTestStaleReads === true ? { submit: (_client, run) => run() } : this.reads;
     // A shard of one started without a cluster port has no peers to listen for (and cannot grow).
     const me = o.members.find((m) => m.id === o.id)!;
     const clusterPort = this.book.size > 1 || me.clusterPort !== 0 || o.join === true ? await this.transport.start() : 0;
