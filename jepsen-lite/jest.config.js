@@ -1,4 +1,4 @@
-// Until the root jest.config.js lists jepsen-lite in its roots: npx jest -c jepsen-lite/jest.config.js
+// jepsen-lite alone: npx jest -c jepsen-lite/jest.config.js (the root jest.config.js runs these tests too, as part of npm test)
 module.exports = {
   testEnvironment: 'node',
   rootDir: __dirname,

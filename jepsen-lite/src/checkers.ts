@@ -2,6 +2,7 @@
 // valid true (no anomaly), false (anomalies listed, each with the operations that show it),
 // or 'unknown' (the check could not be completed: a search too large, no final read).
 
+import { performance } from 'node:perf_hooks';
 import { checkOperations, Model, Operation } from '@keel/raft';
 import { PairedOp } from './history';
 
@@ -71,7 +72,19 @@ export const casRegisterModel: Model<string | null, RegInput, RegOutput> = {
   },
 };
 
-export function checkRegister(all: PairedOp[], maxSteps = 2_000_000): Verdict {
+/** Bounds on the linearizability search; past either, a key's verdict is unknown. */
+export interface SearchLimits {
+  /** Search steps per key (default 2,000,000). */
+  maxSteps?: number;
+  /** Wall time for the whole check, ms (default 60,000). */
+  timeLimitMs?: number;
+}
+
+export function checkRegister(all: PairedOp[], limits: SearchLimits = {}): Verdict {
+  const maxSteps = limits.maxSteps ?? 2_000_000;
+  const timeLimitMs = limits.timeLimitMs ?? 60_000;
+  const deadline = performance.now() + timeLimitMs;
+  const expired = () => performance.now() > deadline;
   const ops = all.filter((o) => o.f === 'read' || o.f === 'write' || o.f === 'cas');
   const anomalies: Anomaly[] = [];
   // A fail must not take effect: a read of a value that only a failed write wrote is an anomaly.
@@ -105,7 +118,7 @@ export function checkRegister(all: PairedOp[], maxSteps = 2_000_000): Verdict {
         return: known ? o.complete!.time : Infinity,
       });
     }
-    const r = checkOperations(casRegisterModel, history, maxSteps);
+    const r = checkOperations(casRegisterModel, history, { maxSteps, expired });
     if (r === 'illegal') {
       const keyOps = ops.filter((o) => o.key === key && o.type !== 'fail');
       anomalies.push({ kind: 'nonlinearizable', key, message: `the history of ${key} (${history.length} operations) is not linearizable`, ops: keyOps.slice(-40).map(brief) });
@@ -116,13 +129,35 @@ export function checkRegister(all: PairedOp[], maxSteps = 2_000_000): Verdict {
     valid: anomalies.length > 0 ? false : unknownKeys > 0 ? 'unknown' : true,
     anomalies,
     stats: { ops: ops.length, ok: count(ops, 'ok'), fail: count(ops, 'fail'), info: count(ops, 'info'), keys: keys.length, unknownKeys },
-    note: unknownKeys > 0 ? `the linearizability search exceeded ${maxSteps} steps on ${unknownKeys} key(s)` : undefined,
+    note: unknownKeys > 0 ? `the linearizability search was not decided on ${unknownKeys} key(s): ${expired() ? `the time limit (${timeLimitMs} ms) passed` : `over ${maxSteps} steps on a key`}` : undefined,
   };
 }
 
 // ---- set: SADD of unique elements, reads (SMEMBERS), one final read after healing ----
 
+/** The set checker over any number of sets (by key), each checked alone. */
 export function checkSet(all: PairedOp[]): Verdict {
+  const byKey = new Map<string, PairedOp[]>();
+  for (const o of all) {
+    const k = o.key ?? '';
+    const l = byKey.get(k);
+    if (l === undefined) byKey.set(k, [o]);
+    else l.push(o);
+  }
+  const parts = [...byKey.keys()].sort().map((k) => checkOneSet(byKey.get(k)!));
+  const anomalies = parts.flatMap((p) => p.anomalies);
+  const sum = (name: string) => parts.reduce((n, p) => n + p.stats[name]!, 0);
+  const unknown = parts.filter((p) => p.valid === 'unknown').length;
+  return {
+    checker: 'set',
+    valid: anomalies.length > 0 ? false : unknown > 0 || parts.length === 0 ? 'unknown' : true,
+    anomalies: anomalies.slice(0, 50),
+    stats: { adds: sum('adds'), ok: sum('ok'), fail: sum('fail'), info: sum('info'), reads: sum('reads'), sets: parts.length, finalSize: sum('finalSize'), anomalies: sum('anomalies') },
+    note: unknown > 0 ? `no final read succeeded for ${unknown} set(s)` : parts.length === 0 ? 'no operations' : undefined,
+  };
+}
+
+function checkOneSet(all: PairedOp[]): Verdict {
   const adds = all.filter((o) => o.f === 'add');
   const reads = all.filter((o) => (o.f === 'read' || o.f === 'final-read') && o.type === 'ok');
   const finals = reads.filter((o) => o.f === 'final-read');
@@ -133,13 +168,13 @@ export function checkSet(all: PairedOp[]): Verdict {
     const seen = new Set(r.result as string[]);
     for (const e of seen) {
       const a = byValue.get(e);
-      if (a === undefined) anomalies.push({ kind: 'unexpected-element', message: `${r.f} saw ${e}, never added`, ops: [brief(r)] });
-      else if (a.type === 'fail') anomalies.push({ kind: 'failed-add-present', message: `${r.f} saw ${e}, whose SADD failed`, ops: [brief(a), { ...(brief(r) as object), result: '(elided)' }] });
+      if (a === undefined) anomalies.push({ key: r.key, kind: 'unexpected-element', message: `${r.f} saw ${e}, never added`, ops: [brief(r)] });
+      else if (a.type === 'fail') anomalies.push({ key: r.key, kind: 'failed-add-present', message: `${r.f} saw ${e}, whose SADD failed`, ops: [brief(a), { ...(brief(r) as object), result: '(elided)' }] });
     }
     // Every add acknowledged before this read began must be visible to it.
     for (const a of adds) {
       if (a.type === 'ok' && a.complete!.time < r.invoke.time && !seen.has(a.value as string)) {
-        anomalies.push({ kind: r.f === 'final-read' ? 'lost-add' : 'stale-read', message: `${a.value as string} was acknowledged before the ${r.f} began and is missing from it`, ops: [brief(a), { ...(brief(r) as object), result: '(elided)' }] });
+        anomalies.push({ key: r.key, kind: r.f === 'final-read' ? 'lost-add' : 'stale-read', message: `${a.value as string} was acknowledged before the ${r.f} began and is missing from it`, ops: [brief(a), { ...(brief(r) as object), result: '(elided)' }] });
       }
     }
   }
@@ -148,12 +183,24 @@ export function checkSet(all: PairedOp[]): Verdict {
     checker: 'set',
     valid: anomalies.length > 0 ? false : finals.length === 0 ? 'unknown' : true,
     anomalies: anomalies.slice(0, 50),
-    stats: { adds: adds.length, ok, fail: count(adds, 'fail'), info: count(adds, 'info'), reads: reads.length, finalSize: finals.length > 0 ? (finals[finals.length - 1]!.result as string[]).length : -1, anomalies: anomalies.length },
+    stats: { adds: adds.length, ok, fail: count(adds, 'fail'), info: count(adds, 'info'), reads: reads.length, finalSize: finals.length > 0 ? (finals[finals.length - 1]!.result as string[]).length : 0, anomalies: anomalies.length },
     note: finals.length === 0 ? 'no final read succeeded' : undefined,
   };
 }
 
 // ---- counter: INCR, reads, a final read ----
+
+/** How many of the sorted times are < t. */
+function countBefore(sorted: number[], t: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 
 export function checkCounter(all: PairedOp[]): Verdict {
   const incs = all.filter((o) => o.f === 'incr');
@@ -170,10 +217,12 @@ export function checkCounter(all: PairedOp[]): Verdict {
     replies.set(v, o);
   }
   // A read lies between the INCRs acknowledged before it began and those invoked before it ended.
+  const ackedAt = incs.filter((o) => o.type === 'ok').map((o) => o.complete!.time).sort((a, b) => a - b);
+  const invokedAt = incs.filter((o) => o.type !== 'fail').map((o) => o.invoke.time).sort((a, b) => a - b);
   for (const r of reads) {
     const v = r.result === null ? 0 : Number(r.result);
-    const lower = incs.filter((o) => o.type === 'ok' && o.complete!.time < r.invoke.time).length;
-    const upper = incs.filter((o) => o.type !== 'fail' && o.invoke.time < r.complete!.time).length;
+    const lower = countBefore(ackedAt, r.invoke.time);
+    const upper = countBefore(invokedAt, r.complete!.time);
     if (v < lower) anomalies.push({ kind: r.f === 'final-read' ? 'lost-incr' : 'stale-read', message: `${r.f} saw ${v}, but ${lower} INCRs were acknowledged before it began`, ops: [brief(r)] });
     if (v > upper) anomalies.push({ kind: 'phantom-incr', message: `${r.f} saw ${v}, but only ${upper} INCRs that did not fail were invoked before it ended (a failed INCR took effect?)`, ops: [brief(r)] });
   }

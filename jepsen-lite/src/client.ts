@@ -4,6 +4,10 @@
 //   UNKNOWN, a timeout, a dropped connection: info (outcome unknown)
 // On READONLY the operation is retried (within the same invocation: nothing was applied) at
 // the leader the reply names.
+//
+// Reads may instead go to the process's home node (process number mod nodes), as a Jepsen
+// client is bound to one node: every node must answer reads linearizably (a follower by
+// ReadIndex through the leader), so reads at followers and at isolated nodes are tested too.
 
 import { Cluster, HOST, sleep } from './cluster';
 import { History } from './history';
@@ -40,6 +44,9 @@ export interface ClientOptions {
   opTimeoutMs: number;
 }
 
+/** Where an operation is sent: the leader (as last known), or the process's home node. */
+export type Target = 'leader' | 'home';
+
 /** Shared among the clients: the leader the last READONLY named. */
 export class LeaderHint {
   node: number | undefined;
@@ -48,6 +55,9 @@ export class LeaderHint {
 export class Client {
   private conn: RespConn | null = null;
   private node: number;
+  /** The connection to the home node, and which node it is connected to. */
+  private homeConn: RespConn | null = null;
+  private homeConnNode = -1;
 
   constructor(
     public process: number,
@@ -81,24 +91,47 @@ export class Client {
     throw new OpFail('no node accepts connections');
   }
 
+  get home(): number {
+    return this.process % this.cluster.size;
+  }
+
+  private async connectHome(): Promise<RespConn> {
+    const home = this.home;
+    if (this.homeConn !== null && !this.homeConn.closed && this.homeConnNode === home) return this.homeConn;
+    this.homeConn?.close();
+    this.homeConn = null;
+    const n = this.cluster.nodes[home]!;
+    try {
+      this.homeConn = await RespConn.connect(HOST, n.port, 500);
+    } catch (e) {
+      throw new OpFail(`home node ${n.name}: ${(e as Error).message}`);
+    }
+    this.homeConnNode = home;
+    return this.homeConn;
+  }
+
   close(): void {
     this.conn?.close();
     this.conn = null;
+    this.homeConn?.close();
+    this.homeConn = null;
   }
 
   /**
    * Runs one operation: records the invoke, runs body (retrying at the leader on READONLY, up
    * to 3 times), records the completion. body returns the completion's value.
    */
-  async invoke(f: string, key: string | undefined, value: unknown, body: (s: Session) => Promise<unknown>): Promise<'ok' | 'fail' | 'info'> {
+  async invoke(f: string, key: string | undefined, value: unknown, body: (s: Session) => Promise<unknown>, target: Target = 'leader'): Promise<'ok' | 'fail' | 'info'> {
     this.history.add({ type: 'invoke', process: this.process, f, key, value });
     let type: 'ok' | 'fail' | 'info';
     let result: unknown = value;
     let error: string | undefined;
+    let node = this.node;
     for (let attempt = 0; ; attempt++) {
       let conn: RespConn;
       try {
-        conn = await this.connect();
+        conn = target === 'home' ? await this.connectHome() : await this.connect();
+        node = target === 'home' ? this.home : this.node;
       } catch (e) {
         type = 'fail';
         error = (e as Error).message;
@@ -125,6 +158,12 @@ export class Client {
         type = 'ok';
         break;
       } catch (e) {
+        if (e instanceof Redirect && target === 'home') {
+          this.close();
+          type = 'fail';
+          error = e.message;
+          break;
+        }
         if (e instanceof Redirect) {
           this.close();
           const leader = this.nodeOfPort(e.port);
@@ -142,13 +181,13 @@ export class Client {
         this.close(); // a failed sequence may leave WATCH/MULTI state behind: start afresh
         if (e instanceof OpFail) {
           type = 'fail';
-          if (/^(TRYAGAIN|NOQUORUM)/.test(e.message)) {
+          if (target === 'leader' && /^(TRYAGAIN|NOQUORUM)/.test(e.message)) {
             if (this.hint.node === this.node) this.hint.node = undefined;
             this.node = (this.node + 1) % this.cluster.size;
           }
         } else if (e instanceof OpInfo || e instanceof CommandTimeout || e instanceof ConnectionLost) {
           type = 'info';
-          this.node = (this.node + 1) % this.cluster.size;
+          if (target === 'leader') this.node = (this.node + 1) % this.cluster.size;
         } else {
           type = 'info';
         }
@@ -156,7 +195,7 @@ export class Client {
         break;
       }
     }
-    this.history.add({ type, process: this.process, f, key, value: result, error, node: this.node });
+    this.history.add({ type, process: this.process, f, key, value: result, error, node });
     if (type === 'info') this.process += this.concurrency; // retire the process, as Jepsen does
     else if (type === 'fail') await sleep(10);
     return type;

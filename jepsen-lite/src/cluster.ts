@@ -252,8 +252,19 @@ export class Cluster {
     for (const i of a) for (const j of b) if (i !== j) (this.block(i, j), this.block(j, i));
   }
 
+  /** Adds delayMs to the link from -> to (0: no delay). */
+  slow(from: number, to: number, delayMs: number): void {
+    this.proxies[from]![to]!.delayMs = delayMs;
+  }
+
+  /** Unblocks every link and takes every added delay away. */
   heal(): void {
-    for (const row of this.proxies) for (const p of row) p?.unblock();
+    for (const row of this.proxies) {
+      for (const p of row) {
+        p?.unblock();
+        if (p !== undefined) p.delayMs = 0;
+      }
+    }
   }
 
   /** Resumes every paused node, restarts every dead one, heals every link. */
@@ -311,7 +322,7 @@ export class Cluster {
     this.closed = true;
     for (let i = 0; i < this.nodes.length; i++) await this.killNode(i).catch(() => {});
     for (const row of this.proxies) for (const p of row) await p?.close();
-    for (const n of this.nodes) n.log?.end();
+    await Promise.all(this.nodes.map((n) => (n.log === null ? undefined : new Promise<void>((resolve) => n.log!.end(() => resolve())))));
     fs.rmSync(this.baseDir, { recursive: true, force: true });
     live.delete(this);
   }

@@ -1,6 +1,6 @@
 // Jepsen's history model: every operation is an `invoke` and then one completion, `ok`,
 // `fail` (certainly not applied) or `info` (outcome unknown), with its process, function,
-// key, value and a monotonic time in nanoseconds since the run began. A process that got an
+// key, value and a monotonic time in nanoseconds since the workload began. A process that got an
 // `info` is retired (its next operation comes from a new process number), as in Jepsen, since
 // its last operation may still be in flight.
 
@@ -15,7 +15,7 @@ export interface HistoryEvent {
   f: string;
   key?: string;
   value?: unknown;
-  /** Nanoseconds since the start of the run (process.hrtime.bigint based). */
+  /** Nanoseconds since the workload began (process.hrtime.bigint based). */
   time: number;
   /** For fail and info: why (the error reply, or timeout / connection lost). */
   error?: string;
@@ -25,11 +25,17 @@ export interface HistoryEvent {
 
 export class History {
   readonly events: HistoryEvent[] = [];
-  private readonly t0 = process.hrtime.bigint();
+  private t0 = process.hrtime.bigint();
   private readonly out: fs.WriteStream | null;
 
   constructor(file?: string) {
     this.out = file !== undefined ? fs.createWriteStream(file) : null;
+  }
+
+  /** Time 0 is now (the workload's start); only before the first event. */
+  startClock(): void {
+    if (this.events.length > 0) throw new Error('the history clock starts before the first event');
+    this.t0 = process.hrtime.bigint();
   }
 
   now(): number {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// jepsen-lite run --workload register|set|counter|all --nemesis kill,pause,partition|none
-//                 --time 30 --seed 7 --out results/ [--concurrency 4]
+// jepsen-lite run --workload register|set|counter|list-append|all --nemesis kill,pause,partition,transfer,slow|all|none
+//                 --time 30 --seed 7 --out results/ [--concurrency 4] [--reads home|leader]
+//                 [--check-time 60] [--nodes 3] [--server-args "--flag value ..."]
 // Prints the verdict per checker and writes the results folder; exits 1 on any anomaly,
 // 2 if a verdict is unknown (and no anomaly), 3 on a harness error.
 
@@ -10,7 +11,11 @@ import { WORKLOADS, WorkloadName } from './workloads';
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`jepsen-lite: ${msg}\n`);
-  process.stderr.write('usage: jepsen-lite run --workload register|set|counter|all --nemesis kill,pause,partition|none --time 30 --seed 7 --out results/ [--concurrency 4]\n');
+  process.stderr.write(
+    'usage: jepsen-lite run --workload register|set|counter|list-append|all (comma-separated) --nemesis kill,pause,partition,transfer,slow|all|none\n' +
+      '                       --time 30 --seed 7 --out results/ [--concurrency 4] [--reads home|leader] [--check-time 60]\n' +
+      '                       [--nodes 3] [--server-args "--extra keel server arguments"]\n',
+  );
   process.exit(3);
 }
 
@@ -46,7 +51,14 @@ async function main(): Promise<void> {
   if (!(timeSec > 0) || !Number.isSafeInteger(seed)) usage('--time and --seed are numbers');
   const out = a['out'] ?? `results/${new Date().toISOString().replace(/[:.]/g, '-')}-seed${seed}`;
   const concurrency = a['concurrency'] !== undefined ? Number(a['concurrency']) : undefined;
-  const result = await run({ workloads, nemeses, timeSec, seed, out, concurrency });
+  const reads = a['reads'] ?? 'home';
+  if (reads !== 'home' && reads !== 'leader') usage('--reads is home or leader');
+  const checkTimeSec = Number(a['check-time'] ?? 60);
+  if (!(checkTimeSec > 0)) usage('--check-time is a number of seconds');
+  const nodes = Number(a['nodes'] ?? 3);
+  if (!Number.isSafeInteger(nodes) || nodes < 3 || nodes > 9) usage('--nodes is between 3 and 9');
+  const extraArgs = (a['server-args'] ?? '').split(' ').filter((x) => x !== '');
+  const result = await run({ workloads, nemeses, timeSec, seed, out, concurrency, reads, checkLimits: { timeLimitMs: checkTimeSec * 1000 }, cluster: { nodes, extraArgs } });
   process.stdout.write(`results in ${out}\n`);
   process.exit(result.valid === false ? 1 : result.valid === 'unknown' ? 2 : 0);
 }

@@ -3,14 +3,21 @@
 // as process 'nemesis').
 //   kill:      SIGKILL the leader or a random node; restart it when the fault ends
 //   pause:     SIGSTOP the leader or a random node; SIGCONT when the fault ends
-//   partition: isolate the leader, isolate a random node (majority / minority), or cut the
-//              leader's links one way (its messages out, or its messages in); heal at the end
+//   partition: isolate the leader, isolate a random node, cut off the leader with the largest
+//              minority it can have (with 5 nodes: the leader and one other), a bridge (two
+//              halves that cannot talk, and one node that talks to both), or cut the leader's
+//              links one way (its messages out, or its messages in); heal at the end
+//   transfer:  move the leadership to a random other node (KEEL.TRANSFERLEADER to the leader)
+//   slow:      delay every node-to-node link, or the leader's links, by 50 to 400 ms (both ways;
+//              the election timeout is 200 ms); take the delay away at the end
 
-import { Cluster, sleep } from './cluster';
+import { Cluster, HOST, sleep } from './cluster';
+import { ReplyError, RespConn } from './resp';
 import { History } from './history';
 import { Rng } from './rng';
 
-export const NEMESES = ['kill', 'pause', 'partition'] as const;
+export const NEMESES = ['kill', 'pause', 'partition', 'transfer', 'slow'] as const;
+const PARTITIONS = ['isolate-leader', 'isolate-random', 'leader-minority', 'bridge', 'leader-out', 'leader-in'] as const;
 export type NemesisName = (typeof NEMESES)[number];
 
 export interface TimelineEntry {
@@ -32,18 +39,64 @@ export const DEFAULT_NEMESIS_OPTIONS: NemesisOptions = { gapMs: [1000, 2500], ho
 export class Nemesis {
   readonly timeline: TimelineEntry[] = [];
   faults = 0;
+  /**
+   * Separate streams, so that the sequence of fault kinds and of gap and hold times is the
+   * seed's alone: which node a fault hits may depend on timing (who leads then), and must not
+   * shift the rest of the schedule.
+   */
+  private readonly kindRng: Rng;
+  private readonly timeRng: Rng;
+  private readonly rng: Rng;
 
   constructor(
     private readonly cluster: Cluster,
     private readonly history: History,
     private readonly kinds: NemesisName[],
-    private readonly rng: Rng,
+    rng: Rng,
     private readonly opts: NemesisOptions = DEFAULT_NEMESIS_OPTIONS,
-  ) {}
+  ) {
+    this.kindRng = rng.fork(1);
+    this.timeRng = rng.fork(2);
+    this.rng = rng.fork(3);
+  }
 
   private record(phase: 'start' | 'end', f: string, value: unknown): void {
     const ev = this.history.add({ type: phase === 'start' ? 'invoke' : 'ok', process: 'nemesis', f, value });
     this.timeline.push({ time: ev.time, phase, f, value });
+  }
+
+  private shuffle(xs: number[]): number[] {
+    const a = [...xs];
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.rng.int(0, i);
+      [a[i], a[j]] = [a[j]!, a[i]!];
+    }
+    return a;
+  }
+
+  /** Asks the leader to hand its leadership to a random other node; the window lasts until it answers. */
+  private async transfer(): Promise<void> {
+    const leader = await this.cluster.findLeader(1500);
+    const from = leader ?? this.rng.int(0, this.cluster.size - 1);
+    const others = this.cluster.nodes.map((n) => n.index).filter((i) => i !== from);
+    const to = others[this.rng.int(0, others.length - 1)]!;
+    const fromName = this.cluster.nodes[from]!.name;
+    const toName = this.cluster.nodes[to]!.name;
+    this.record('start', 'transfer', { from: fromName, to: toName, leaderKnown: leader !== undefined });
+    let result: string;
+    const conn = await RespConn.connect(HOST, this.cluster.nodes[from]!.port, 500).catch((e: Error) => e);
+    if (conn instanceof Error) result = `cannot connect: ${conn.message}`;
+    else {
+      try {
+        const r = await conn.cmd(['KEEL.TRANSFERLEADER', toName], 5000);
+        result = r instanceof ReplyError ? `-${r.message}` : String(r);
+      } catch (e) {
+        result = (e as Error).message;
+      } finally {
+        conn.close();
+      }
+    }
+    this.record('end', 'transferred', { to: toName, result });
   }
 
   private async target(): Promise<{ node: number; which: string }> {
@@ -58,12 +111,13 @@ export class Nemesis {
   async run(stop: () => boolean): Promise<void> {
     if (this.kinds.length === 0) return;
     const wait = async (range: [number, number]) => {
-      const end = Date.now() + this.rng.int(range[0], range[1]);
+      const end = Date.now() + this.timeRng.int(range[0], range[1]);
       while (Date.now() < end && !stop()) await sleep(Math.min(50, end - Date.now()));
     };
     await wait(this.opts.gapMs);
     while (!stop()) {
-      const kind = this.rng.pick(this.kinds);
+      const kind = this.kindRng.pick(this.kinds);
+      const variant = this.kindRng.pick(PARTITIONS);
       this.faults++;
       if (kind === 'kill') {
         const { node, which } = await this.target();
@@ -79,8 +133,26 @@ export class Nemesis {
         await wait(this.opts.holdMs);
         this.cluster.resumeNode(node);
         this.record('end', 'resume', { node: this.cluster.nodes[node]!.name });
+      } else if (kind === 'transfer') {
+        await this.transfer();
+      } else if (kind === 'slow') {
+        const delayMs = this.rng.int(50, 400);
+        const leaderOnly = this.rng.next() < 0.5;
+        const leader = leaderOnly ? await this.cluster.findLeader(1500) : undefined;
+        const name = (i: number) => this.cluster.nodes[i]!.name;
+        const links: string[] = [];
+        for (let i = 0; i < this.cluster.size; i++) {
+          for (let j = 0; j < this.cluster.size; j++) {
+            if (i === j || (leader !== undefined && i !== leader && j !== leader)) continue;
+            this.cluster.slow(i, j, delayMs);
+            links.push(`${name(i)}->${name(j)}`);
+          }
+        }
+        this.record('start', 'slow', { delayMs, which: leader !== undefined ? `links of the leader ${name(leader)}` : 'every link', links });
+        await wait(this.opts.holdMs);
+        this.cluster.heal();
+        this.record('end', 'fast', null);
       } else {
-        const variant = this.rng.pick(['isolate-leader', 'isolate-random', 'leader-out', 'leader-in'] as const);
         let node: number;
         if (variant === 'isolate-random') node = this.rng.int(0, this.cluster.size - 1);
         else node = (await this.cluster.findLeader(1500)) ?? this.rng.int(0, this.cluster.size - 1);
@@ -92,9 +164,22 @@ export class Nemesis {
         } else if (variant === 'leader-in') {
           for (const j of others) this.cluster.block(j, node);
           this.record('start', 'partition', { variant, blocked: others.map((j) => `${name(j)}->${name(node)}`) });
+        } else if (variant === 'bridge') {
+          const [bridge, ...rest] = this.shuffle(this.cluster.nodes.map((n) => n.index));
+          const half = Math.max(1, Math.floor(rest.length / 2));
+          const a = rest.slice(0, half);
+          const b = rest.slice(half);
+          this.cluster.partition(a, b);
+          this.record('start', 'partition', { variant, bridge: name(bridge!), groups: [a.map(name), b.map(name)] });
         } else {
-          this.cluster.partition([node], others);
-          this.record('start', 'partition', { variant, groups: [[name(node)], others.map(name)] });
+          // isolate-leader, isolate-random: one node alone; leader-minority: the leader and as
+          // many others as still leave a majority on the other side.
+          const minoritySize = variant === 'leader-minority' ? Math.floor((this.cluster.size - 1) / 2) : 1;
+          const shuffled = this.shuffle(others);
+          const minority = [node, ...shuffled.slice(0, minoritySize - 1)];
+          const majority = shuffled.slice(minoritySize - 1);
+          this.cluster.partition(minority, majority);
+          this.record('start', 'partition', { variant, groups: [minority.map(name), majority.map(name)] });
         }
         await wait(this.opts.holdMs);
         this.cluster.heal();

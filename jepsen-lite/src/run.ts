@@ -4,13 +4,16 @@
 //   timeline.json   the nemesis's fault windows
 //   verdicts.json   the verdict of every checker, with the run's numbers
 //   logs/n<i>.log   the nodes' output
+//   report.html     throughput and latency over time with the fault windows shaded, the
+//                   verdicts, the nemesis timeline and the logs' tails (src/report.ts)
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Client, LeaderHint } from './client';
+import { Client, LeaderHint, Target } from './client';
 import { Cluster, ClusterOptions, sleep, within } from './cluster';
-import { Verdict } from './checkers';
-import { History, pairOps } from './history';
+import { SearchLimits, Verdict } from './checkers';
+import { History, pairOps, PairedOp } from './history';
+import { writeReport } from './report';
 import { Nemesis, NemesisName, NemesisOptions, TimelineEntry } from './nemesis';
 import { Rng } from './rng';
 import { makeWorkload, Workload, WorkloadName } from './workloads';
@@ -27,6 +30,10 @@ export interface RunOptions {
   opTimeoutMs?: number;
   /** Pause between a process's operations, ms. */
   opDelayMs?: number;
+  /** Where reads go: each process's home node (default; followers answer by ReadIndex) or the leader. */
+  reads?: Target;
+  /** Bounds on the linearizability search (past them a verdict is unknown). */
+  checkLimits?: SearchLimits;
   cluster?: ClusterOptions;
   nemesis?: NemesisOptions;
   log?: (line: string) => void;
@@ -51,10 +58,11 @@ export async function run(o: RunOptions): Promise<RunResult> {
   const hint = new LeaderHint();
   const nemesis = new Nemesis(cluster, history, o.nemeses, rng.fork(1000), o.nemesis);
   let timeline: TimelineEntry[] = [];
+  let report: { ops: PairedOp[]; result: RunResult } | undefined;
   try {
-    log(`jepsen-lite: seed ${o.seed}, workloads ${o.workloads.join(',')}, nemeses ${o.nemeses.join(',') || 'none'}, ${o.timeSec} s, ${cluster.size} nodes on ports ${cluster.nodes.map((n) => n.port).join(',')}`);
+    log(`jepsen-lite: seed ${o.seed}, workloads ${o.workloads.join(',')}, nemeses ${o.nemeses.join(',') || 'none'}, ${o.timeSec} s, reads at ${o.reads ?? 'home'}, ${cluster.size} nodes on ports ${cluster.nodes.map((n) => n.port).join(',')}${o.cluster?.extraArgs?.length ? ` (keel server ${o.cluster.extraArgs.join(' ')})` : ''}`);
     await within(cluster.findLeader(15000).then((l) => (l === undefined ? Promise.reject(new Error('no leader elected')) : l)), 20000, 'a first leader');
-    const workloads: Workload[] = o.workloads.map((w) => makeWorkload(w, `jl${o.seed}:`));
+    const workloads: Workload[] = o.workloads.map((w) => makeWorkload(w, `jl${o.seed}:`, { reads: o.reads }));
     const total = concurrency * workloads.length;
     const clients: Array<{ client: Client; workload: Workload; rng: Rng }> = [];
     workloads.forEach((w, wi) => {
@@ -63,6 +71,7 @@ export async function run(o: RunOptions): Promise<RunResult> {
         clients.push({ client: new Client(proc, total, cluster, history, hint, { opTimeoutMs: o.opTimeoutMs ?? 3000 }), workload: w, rng: rng.fork(proc) });
       }
     });
+    history.startClock(); // time 0 in the history and the report: the workload starts
     const deadline = Date.now() + o.timeSec * 1000;
     const stop = () => Date.now() >= deadline;
     const delay = o.opDelayMs ?? 5;
@@ -87,9 +96,12 @@ export async function run(o: RunOptions): Promise<RunResult> {
     for (const c of clients) c.client.close();
     timeline = nemesis.timeline;
     await history.close();
+    // The nodes are not needed to check: stop them first (a long check holds no processes, and
+    // their logs are complete for the report).
+    await cluster.close();
     const t1 = Date.now();
     const ops = pairOps(history.events);
-    const verdicts = workloads.map((w) => w.check(ops));
+    const verdicts = workloads.map((w) => w.check(ops, o.checkLimits));
     log(`jepsen-lite: healed and read in ${t1 - t0} ms, checked in ${Date.now() - t1} ms`);
     const valid: boolean | 'unknown' = verdicts.some((v) => v.valid === false) ? false : verdicts.some((v) => v.valid === 'unknown') ? 'unknown' : true;
     const result: RunResult = { valid, verdicts, ops: ops.length, faults: nemesis.faults, timeline, seed: o.seed };
@@ -103,11 +115,24 @@ export async function run(o: RunOptions): Promise<RunResult> {
       for (const a of v.anomalies.slice(0, 5)) log(`    ${a.kind}${a.key ? ` ${a.key}` : ''}: ${a.message}`);
     }
     log(`jepsen-lite: ${ops.length} operations, ${nemesis.faults} faults, verdict ${valid === true ? 'valid' : valid === false ? 'INVALID' : 'unknown'}`);
-    return result;
+    report = { ops, result };
   } finally {
     // On a harness error too: what happened so far.
     if (o.out !== undefined && timeline.length === 0) fs.writeFileSync(path.join(o.out, 'timeline.json'), JSON.stringify(nemesis.timeline, null, 2));
     await history.close().catch(() => {});
     await cluster.close();
   }
+  if (o.out !== undefined) {
+    const file = writeReport(o.out, {
+      title: `jepsen-lite ${o.workloads.join(',')} seed ${o.seed}`,
+      meta: { seed: o.seed, workloads: o.workloads.join(', '), nemeses: o.nemeses.join(', ') || 'none', 'time (s)': o.timeSec, reads: o.reads ?? 'home', operations: report.ops.length, faults: report.result.faults, 'keel server args': (o.cluster?.extraArgs ?? []).join(' ') || '(none)' },
+      valid: report.result.valid,
+      ops: report.ops,
+      timeline: report.result.timeline,
+      verdicts: report.result.verdicts,
+      logs: Array.from({ length: o.cluster?.nodes ?? 3 }, (_, i) => `logs/n${i + 1}.log`),
+    });
+    log(`jepsen-lite: report in ${file}`);
+  }
+  return report.result;
 }

@@ -44,6 +44,7 @@ void yargs(hideBin(process.argv))
         .option('election-timeout-ticks', { type: 'number', describe: 'raft election timeout in ticks (10)', hidden: true })
         .option('commit-timeout-ms', { type: 'number', describe: 'a write not committed within this is answered UNKNOWN (5000)', hidden: true })
         .option('metrics-port', { type: 'number', describe: 'serve Prometheus metrics at http://<bind>:<port>/metrics (off)' })
+        .option('unsafe-test-stale-reads', { type: 'boolean', describe: 'TEST ONLY: answer reads from local state without ReadIndex (stale reads; breaks linearizability)', hidden: true })
         .option('config-file', { type: 'string', describe: 'same as the positional config' })
         .strict(false),
     async (argv) => {

@@ -29,6 +29,7 @@ const SHARD_KEYS = [
   'metrics-port',
   'lease-reads',
   'forward-sessions-max',
+  'unsafe-test-stale-reads',
 ] as const;
 type ShardKey = (typeof SHARD_KEYS)[number];
 
@@ -163,7 +164,7 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
     }
     for (const k of SHARD_KEYS) if (k === 'snapshot-growth-percent' || k === 'forward-sessions-max') countOption(argv, k);
     else if (k === 'lease-reads') booleanOption(argv, k);
-    else if (k !== 'node-id' && k !== 'peers' && k !== 'cluster-port' && k !== 'join') intOption(argv, k);
+    else if (k !== 'node-id' && k !== 'peers' && k !== 'cluster-port' && k !== 'join' && k !== 'unsafe-test-stale-reads') intOption(argv, k);
     const mp = intOption(argv, 'metrics-port');
     if (mp !== undefined && mp > 65535) throw new Error(`--metrics-port: '${mp}' is not a port (1..65535)`);
   } catch (e) {
@@ -204,6 +205,7 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
     leaseReads: booleanOption(argv, 'lease-reads'),
     forwardSessionsMax: countOption(argv, 'forward-sessions-max'),
     onCommitted: metrics === null ? undefined : (ms) => metrics.observeCommit(ms),
+    unsafeTestStaleReads: argv['unsafe-test-stale-reads'] === true,
     onFatal: (err) => {
       node.server.log.warning(`Fatal: ${err.message}; exiting`);
       process.exit(1);
@@ -230,6 +232,7 @@ export async function runServer(argv: Record<string, unknown>): Promise<void> {
         : `node ${plan.name} (raft id ${plan.id}) of a shard of voters ${cs.voters.join(',')}${cs.learners.length > 0 ? ` and learners ${cs.learners.join(',')}` : ''}: ${book.map((m) => `${m.id}=${m.clientAddress}@${m.clusterPort}`).join(',')}`;
   server.log.notice(shard);
   if (booleanOption(argv, 'lease-reads')) server.log.notice('Lease reads on: the leader answers reads from its lease, assuming node clocks tick within 5% of each other');
+  if (argv['unsafe-test-stale-reads'] === true) server.log.warning('--unsafe-test-stale-reads: reads are answered from local state without ReadIndex and MAY BE STALE (a test-only broken mode, for jepsen-lite)');
   server.log.notice(
     `Write-ahead log in ${dataDir} (appendfsync ${policy}): ` +
       (r.fresh ? (plan.join ? 'a new store, left empty until the leader sends a snapshot' : 'a new store, bootstrapped at index 1') : `recovered snapshot at index ${r.snapshotIndex}, log to index ${r.lastIndex}, commit index ${r.commit} (the membership comes from the store; --peers only seeds a new one)`),

@@ -48,4 +48,40 @@ describe('linearizability checker (kv model)', () => {
     h.push(get(9, 'x', 'v10', 72, 73));
     expect(checkOperations(kvModel, h)).toBe('illegal');
   });
+
+  describe('search budget', () => {
+    // 22 concurrent writes of unknown outcome, then a read of a value none of them wrote: to call
+    // it illegal the search must try every subset of the writes in every order it can reach.
+    const hard = (): Op[] => {
+      const h: Op[] = [];
+      for (let i = 0; i < 22; i++) h.push(unknownPut(i, 'x', `v${i}`, i));
+      h.push(get(99, 'x', 'never-written', 100, 101));
+      return h;
+    };
+
+    it('answers unknown when the step budget runs out', () => {
+      expect(checkOperations(kvModel, hard(), { maxSteps: 10_000 })).toBe('unknown');
+      expect(checkOperations(kvModel, hard(), 10_000)).toBe('unknown');
+    });
+
+    it('answers unknown when the caller says time is up, and asks while searching', () => {
+      let asked = 0;
+      const t0 = performance.now();
+      const r = checkOperations(kvModel, hard(), {
+        maxSteps: Number.POSITIVE_INFINITY,
+        expired: () => (asked++, performance.now() - t0 > 200),
+      });
+      expect(r).toBe('unknown');
+      expect(asked).toBeGreaterThan(1);
+      expect(performance.now() - t0).toBeLessThan(5000);
+    });
+
+    it('decides small histories within a budget as before', () => {
+      const budget = { maxSteps: 1000, expired: () => false };
+      expect(checkOperations(kvModel, [put(1, 'x', 'a', 0, 1), get(2, 'x', 'a', 2, 3)], budget)).toBe('ok');
+      expect(checkOperations(kvModel, [put(1, 'x', 'a', 0, 1), get(2, 'x', null, 2, 3)], budget)).toBe('illegal');
+      // An already expired budget decides nothing.
+      expect(checkOperations(kvModel, [put(1, 'x', 'a', 0, 1)], { expired: () => true })).toBe('unknown');
+    });
+  });
 });

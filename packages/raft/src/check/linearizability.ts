@@ -37,12 +37,31 @@ interface Node<I, O> {
   next?: Node<I, O>;
 }
 
-/** Checks one history. `maxSteps` bounds the search; 'unknown' if it is exceeded. */
-export function checkOperations<S, I, O>(model: Model<S, I, O>, history: Operation<I, O>[], maxSteps = 5_000_000): CheckResult {
+/**
+ * How much search a check may do before it gives up with 'unknown'. The core reads no clock:
+ * a time bound is an `expired` callback the caller builds on its own clock, asked every
+ * EXPIRY_CHECK_STEPS steps.
+ */
+export interface CheckBudget {
+  /** Search steps per independent part (default 5,000,000). */
+  maxSteps?: number;
+  /** True once the caller's time (or other) budget is spent; asked during the search. */
+  expired?: () => boolean;
+}
+
+const EXPIRY_CHECK_STEPS = 1024;
+
+/**
+ * Checks one history. The budget (a step count, as before, or a CheckBudget) bounds the search;
+ * 'unknown' if it is exceeded before the search decides.
+ */
+export function checkOperations<S, I, O>(model: Model<S, I, O>, history: Operation<I, O>[], budget: number | CheckBudget = 5_000_000): CheckResult {
+  const b: CheckBudget = typeof budget === 'number' ? { maxSteps: budget } : budget;
+  const maxSteps = b.maxSteps ?? 5_000_000;
   const parts = model.partition ? model.partition(history) : [history];
   let result: CheckResult = 'ok';
   for (const part of parts) {
-    const r = checkPart(model, part, maxSteps);
+    const r = checkPart(model, part, maxSteps, b.expired);
     if (r === 'illegal') return 'illegal';
     if (r === 'unknown') result = 'unknown';
   }
@@ -87,8 +106,9 @@ function unlift<I, O>(call: Node<I, O>): void {
   if (call.next) call.next.prev = call;
 }
 
-function checkPart<S, I, O>(model: Model<S, I, O>, history: Operation<I, O>[], maxSteps: number): CheckResult {
+function checkPart<S, I, O>(model: Model<S, I, O>, history: Operation<I, O>[], maxSteps: number, expired?: () => boolean): CheckResult {
   if (history.length === 0) return 'ok';
+  if (expired?.() === true) return 'unknown';
   const head = buildList(history);
   const words = Math.ceil(history.length / 32);
   const linearized = new Uint32Array(words);
@@ -98,6 +118,7 @@ function checkPart<S, I, O>(model: Model<S, I, O>, history: Operation<I, O>[], m
   let entry = head.next;
   for (let steps = 0; head.next !== undefined; steps++) {
     if (steps > maxSteps) return 'unknown';
+    if (expired !== undefined && steps % EXPIRY_CHECK_STEPS === EXPIRY_CHECK_STEPS - 1 && expired()) return 'unknown';
     if (entry === undefined) return 'illegal'; // unreachable: a return is always met first
     if (entry.isCall) {
       const r = model.step(state, entry.op!.input, entry.op!.output);

@@ -75,6 +75,12 @@ export interface ShardNodeOptions {
   snapshotSliceBytes?: number;
   /** A write this node proposed was applied `ms` after its proposal (metrics). */
   onCommitted?(ms: number): void;
+  /**
+   * TEST ONLY, BREAKS LINEARIZABILITY: every node answers reads from its own state at once, with
+   * no ReadIndex (a follower or a deposed leader serves stale data). jepsen-lite runs against it
+   * to prove its checkers find stale reads. Never set in production; default false.
+   */
+  unsafeTestStaleReads?: boolean;
   onFatal?(err: Error): void;
 }
 
@@ -314,8 +320,10 @@ export class ShardNode implements StateMachine {
     this.reads = new ReadIndexReads(this.driver, { timeoutMs: o.readTimeoutMs, lease: o.leaseReads === true });
     this.proxy = new LeaderProxy(this.server, this.driver, { sessionsMax: o.forwardSessionsMax ?? 1024, addressOf: (id) => this.clientAddressOf(id) });
     this.server.writePath = this.writes;
-    this.server.readPath = this.reads;
-    this.server.router = this.proxy;
+    this.server.readPath = o.unsafeTestStaleReads === true ? { submit: (_client, run) => run() } : this.reads;
+    // The broken test mode reads locally everywhere, so it forwards no session either (a
+    // forwarded read would be the leader's, and not stale).
+    this.server.router = o.unsafeTestStaleReads === true ? null : this.proxy;
     // A shard of one started without a cluster port has no peers to listen for (and cannot grow).
     const me = o.members.find((m) => m.id === o.id)!;
     const clusterPort = this.book.size > 1 || me.clusterPort !== 0 || o.join === true ? await this.transport.start() : 0;
