@@ -27,6 +27,8 @@ import type { ShardNode } from './shard-node';
 /** A learner this close to the leader's last index is promoted. */
 export const ADD_CATCHUP_LAG_ENTRIES = 1000;
 const DEFAULT_TIMEOUT_MS = 300_000;
+/** Members (voters and learners) a shard may have: raft groups are small; this bounds the book. */
+export const MEMBERS_MAX = 32;
 const TIMEOUT_MS_MAX = 3_600_000;
 const CHANGE_APPLY_TIMEOUT_MS = 10_000;
 const POLL_MS = 10;
@@ -142,6 +144,7 @@ export function addNodeSpec(node: ShardNode): CommandSpec {
       c.out.ok(); // already a voter at this address
       return;
     }
+    if (!confMembers(cs).has(id) && confMembers(cs).size >= MEMBERS_MAX) throw new CommandError(`ERR a shard has at most ${MEMBERS_MAX} members; remove one first`);
     const what = `adding node ${id}`;
     runParked(node, client, what, async () => {
       const t0 = performance.now();
