@@ -106,7 +106,14 @@ async function proposeAndApply(node: ShardNode, cc: ConfChangeV2, what: string):
   }
   const term = node.confApplied.get(index);
   if (term === at.term) return index;
-  if (term !== undefined || node.driver.node.raft.raftLog.term(index) !== at.term) {
+  let termAt: number | undefined;
+  try {
+    termAt = node.driver.node.raft.raftLog.term(index);
+  } catch {
+    termAt = undefined; // compacted meanwhile: which of the two below cannot be told; neither changed anything
+  }
+  if (termAt === undefined) throw new AdminError(`TRYAGAIN ${what} did not apply (refused by raft, or replaced by another leader's entry at index ${index}); nothing was changed`);
+  if (term !== undefined || termAt !== at.term) {
     throw new AdminError(`TRYAGAIN Leadership changed before ${what} committed (another leader's entry took index ${index}); nothing was changed`);
   }
   throw new AdminError(`TRYAGAIN Raft refused ${what} (another membership change is pending, or the new leader has not committed an entry yet); nothing was changed, retry`);
