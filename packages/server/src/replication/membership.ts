@@ -94,7 +94,7 @@ export class MemberBook {
 
   static of(members: readonly ShardMember[]): MemberBook {
     const b = new MemberBook();
-    for (const m of members) b.set(m);
+    for (const m of members) b.set(checkMember(m)); // only the fields of a ShardMember
     return b;
   }
 
