@@ -9,7 +9,7 @@
 //   - bad input to KEEL.ADDNODE / KEEL.REMOVENODE gets clear errors;
 //   - a node joins a shard holding 100k keys (the 1M run is scripts/bench-join.js).
 
-import { Conn, freePort, HOST, keelSync, killAll, removeDirs, ReplyError, sleep, until } from './durability-util';
+import { Conn, freePort, HOST, keelSync, killAll, removeDirs, ReplyError, sleep, startKeel, until } from './durability-util';
 import { digestOf, infoOf, joinLoadedShard, keel, leaderOf, loadKeys, planNodes, ProcNode, restart, settle, startJoiner, startShard } from './membership-util';
 
 jest.setTimeout(240000);
@@ -278,6 +278,29 @@ describe('a 3-node shard grows to 4, loses one, restarts, loses its leader', () 
     expect(d[1]).toEqual(d[0]);
     expect(lead.proc!.out()).toMatch(/transfers leadership to node/);
   });
+});
+
+test('a shard of one grows to two when started with a one-member --peers; without it, add-node says why not', async () => {
+  const [a, b, c] = await planNodes([1, 2, 3], 'single');
+  // Without --peers: no node-to-node listener.
+  c!.args = ['--port', String(c!.port), '--dir', c!.dir, ...['--tick-ms', '50']];
+  c!.proc = await startKeel(c!.args);
+  const refused = (await cmdOn(c!.port, ['KEEL.ADDNODE', 'n2', `${HOST}:${b!.port}@${b!.clusterPort}`])) as ReplyError;
+  expect(refused.message).toMatch(/^ERR this node has no node-to-node listener .*--peers/);
+  await c!.proc.kill();
+  // With a one-member --peers it listens, and can grow.
+  await startShard([a!]);
+  expect(await cmdOn(a!.port, ['SET', 'before', '1'])).toBe('OK');
+  await startJoiner(b!, [a!]);
+  const r = await keel(['cluster', 'add-node', '--port', String(a!.port), '--node', 'n2', '--address', `${HOST}:${b!.port}@${b!.clusterPort}`, '--timeout', '60000'], 90000);
+  expect([r.code, r.out]).toEqual([0, expect.stringContaining('is a voter')]);
+  const lead = await leaderOf([a!, b!]);
+  expect((await infoOf(lead.port))!.get('raft_voters')).toBe('1,2');
+  expect(await cmdOn(lead.port, ['SET', 'after', '1'])).toBe('OK'); // committed by both
+  await settle([a!, b!], lead);
+  expect(await digestOf(b!.port)).toEqual(await digestOf(a!.port));
+  await a!.proc!.kill();
+  await b!.proc!.kill();
 });
 
 test('a new node joins a shard holding 100k keys through a snapshot and ends identical', async () => {

@@ -132,6 +132,9 @@ export function addNodeSpec(node: ShardNode): CommandSpec {
     }
     const timeoutMs = parseTimeout(c.argv, 3);
     const client = leaderGate(node, c);
+    if (node.transport.port === 0) {
+      throw new CommandError(`ERR this node has no node-to-node listener (a shard of one started without --peers): restart it with --peers n${node.id}=host:port[@clusterport] so that it can have peers`);
+    }
     if (!node.hasSnapshotFiles) throw new CommandError('ERR this node has no snapshot files (an in-memory store): it cannot send a new member its state');
     if (node.book.removedIndex(id) !== undefined) {
       throw new CommandError(`ERR node ${id} was removed from this shard (at log index ${node.book.removedIndex(id)}); a removed id is never reused: give the new node another number`);
