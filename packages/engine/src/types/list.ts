@@ -1,8 +1,10 @@
 // Lists, as Redis 7.0's t_list.c: the type's API first, then the command handlers.
 //
-// A list is a deque on a ring buffer (util/deque.ts): push and pop at both ends are O(1) with no
-// shifting, LINDEX and LSET are O(1) anywhere, LINSERT and LREM are O(n). Redis 7.0 always
-// reports the encoding "quicklist" (the listpack encoding of small lists came with 7.2).
+// A list is a quicklist (quicklist.ts): a deque of nodes that each pack many elements into one
+// Buffer (listpack.ts), as Redis's. Push and pop at both ends are O(1) amortised; LINDEX, LSET,
+// LRANGE, LINSERT, LPOS and LREM walk from the nearer end, skipping whole nodes. The node limit
+// is list-max-listpack-size when the list is created. Redis 7.0 always reports the encoding
+// "quicklist" (the listpack encoding of small lists came with 7.2).
 //
 // Blocking pops (BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP) that find nothing ask the server to park
 // the client (Call.block) and write no reply; the server runs the same command again when a push
@@ -12,9 +14,9 @@
 import { Call, command, CommandSpec } from '../command';
 import { CommandError, ERR_NO_SUCH_KEY, ERR_SYNTAX, ERR_WRONGTYPE, errArity } from '../errors';
 import { EncodingConfig, TypedValue } from '../keyspace';
-import { Deque } from '../util/deque';
 import { Int64, intArg, parseInt64 } from '../util/numbers';
 import { timeoutArgMs } from '../util/timeout';
+import { ListCursor, nodeLimits, Quicklist } from './quicklist';
 import { countLookup } from './string';
 
 export const ERR_OUT_OF_RANGE_POSITIVE = 'ERR value is out of range, must be positive';
@@ -27,7 +29,12 @@ const ERR_COUNT_POSITIVE = 'ERR count should be greater than 0';
 export class ListValue implements TypedValue {
   readonly type = 'list';
 
-  constructor(readonly items: Deque<string> = new Deque<string>()) {}
+  constructor(readonly items: Quicklist = new Quicklist()) {}
+
+  /** An empty list whose nodes follow the configured list-max-listpack-size. */
+  static create(config: EncodingConfig): ListValue {
+    return new ListValue(new Quicklist(nodeLimits(config.listMaxListpackSize)));
+  }
 
   get length(): number {
     return this.items.length;
@@ -83,7 +90,7 @@ function removed(c: Call, key: string, list: ListValue): void {
 /** Pushes onto the list at key, creating it; a created list wakes clients blocked on the key. */
 function pushTo(c: Call, key: string, list: ListValue | undefined, v: string, where: End): ListValue {
   if (list === undefined) {
-    list = new ListValue();
+    list = ListValue.create(c.engine.config);
     c.db.set(key, list);
     c.signalReady(key);
   }
@@ -151,7 +158,7 @@ function pushGeneric(c: Call, where: End, existingOnly: boolean): void {
       c.out.integer(0);
       return;
     }
-    list = new ListValue();
+    list = ListValue.create(c.engine.config);
     c.db.set(key, list);
     c.signalReady(key);
   }
@@ -212,9 +219,10 @@ function lrangeCommand(c: Call): void {
     c.out.array(0);
     return;
   }
-  const items = list!.items;
-  c.out.array(range[1] - range[0] + 1);
-  for (let i = range[0]; i <= range[1]; i++) c.out.bulk(items.get(i));
+  const n = range[1] - range[0] + 1;
+  c.out.array(n);
+  const cur = list!.items.cursor(range[0]);
+  for (let i = 0; i < n; i++, cur.next()) c.out.bulk(cur.value());
 }
 
 /** The position of a (possibly negative) index in a list of len, or -1 if outside. */
@@ -268,16 +276,15 @@ function lposCommand(c: Call): void {
     else c.out.nullBulk();
     return;
   }
-  const items = list.items;
-  const len = items.length;
+  const len = list.length;
   const found: number[] = [];
   let matches = 0;
-  for (let k = 0; k < len && (maxlen === 0 || k < maxlen); k++) {
-    const i = fromTail ? len - 1 - k : k;
-    if (items.get(i) !== element) continue;
+  const cur = list.items.cursor(fromTail ? len - 1 : 0);
+  for (let k = 0; k < len && (maxlen === 0 || k < maxlen); k++, fromTail ? cur.prev() : cur.next()) {
+    if (!cur.equals(element)) continue;
     matches++;
     if (matches < wanted) continue;
-    found.push(i);
+    found.push(cur.index);
     if (count === -1 || (count !== 0 && matches - wanted + 1 >= count)) break;
   }
   if (count !== -1) {
@@ -299,9 +306,19 @@ function lsetCommand(c: Call): void {
   if (list === undefined) throw new CommandError(ERR_NO_SUCH_KEY);
   const i = indexIn(intArg(c.argv[2]!), list.length);
   if (i < 0) throw new CommandError(ERR_INDEX_OUT_OF_RANGE);
-  list.items.set(i, c.argv[3]!);
+  list.items.set(list.items.cursor(i), c.argv[3]!);
   c.touch(key);
   c.out.ok();
+}
+
+/** A cursor on the first element equal to s, or null. */
+function findFirst(items: Quicklist, s: string): ListCursor | null {
+  if (items.length === 0) return null;
+  const cur = items.cursor(0);
+  do {
+    if (cur.equals(s)) return cur;
+  } while (cur.next());
+  return null;
 }
 
 /** LINSERT key BEFORE|AFTER pivot element */
@@ -315,16 +332,15 @@ function linsertCommand(c: Call): void {
     c.out.integer(0);
     return;
   }
-  const items = list.items;
   const pivot = argv[3]!;
-  for (let i = 0; i < items.length; i++) {
-    if (items.get(i) !== pivot) continue;
-    items.insert(where === 'after' ? i + 1 : i, argv[4]!);
-    c.touch(key);
-    c.out.integer(items.length);
+  const cur = findFirst(list.items, pivot);
+  if (cur === null) {
+    c.out.integer(-1);
     return;
   }
-  c.out.integer(-1);
+  list.items.insert(cur, argv[4]!, where === 'after');
+  c.touch(key);
+  c.out.integer(list.length);
 }
 
 /** LREM key count element: count > 0 from the head, < 0 from the tail, 0 every one. */
@@ -338,7 +354,7 @@ function lremCommand(c: Call): void {
   }
   const element = c.argv[3]!;
   const limit = count === 0 ? Infinity : Math.abs(count);
-  const n = list.items.removeWhere((v) => v !== element, limit, count < 0);
+  const n = list.items.removeMatching(element, limit, count < 0);
   if (n !== 0) removed(c, key, list);
   c.out.integer(n);
 }

@@ -2,6 +2,7 @@
 // index, with no shifting of elements. The capacity is a power of two; it doubles when full and
 // halves when a quarter full, so memory stays proportional to the length and every operation is
 // amortized O(1). Inserting or removing in the middle moves the shorter side: O(min(i, n - i)).
+// Lists keep their quicklist nodes in one (types/quicklist.ts).
 
 const CAPACITY_MIN = 8;
 
@@ -84,6 +85,18 @@ export class Deque<T> {
     }
     this.len++;
     this.set(i, v);
+  }
+
+  /** Removes the element at index i (0 <= i < length), moving the shorter side. */
+  removeAt(i: number): void {
+    if (i < this.len / 2) {
+      for (let j = i; j > 0; j--) this.set(j, this.get(j - 1));
+      this.popFrontNoShrink();
+    } else {
+      for (let j = i; j < this.len - 1; j++) this.set(j, this.get(j + 1));
+      this.popBackNoShrink();
+    }
+    this.maybeShrink();
   }
 
   /** Removes the elements outside [start, end] (inclusive, both within [0, length)), or all. */
