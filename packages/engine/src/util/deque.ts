@@ -99,44 +99,6 @@ export class Deque<T> {
     this.maybeShrink();
   }
 
-  /** Removes the elements outside [start, end] (inclusive, both within [0, length)), or all. */
-  trim(start: number, end: number): void {
-    if (start > end) {
-      this.clear();
-      return;
-    }
-    while (this.len > end + 1) this.popBackNoShrink();
-    for (let j = 0; j < start; j++) this.popFrontNoShrink();
-    this.maybeShrink();
-  }
-
-  /**
-   * Keeps the elements for which keep() is true, in order, in one O(n) pass; stops removing
-   * after `limit` removals (scanning from the back when fromBack). Returns how many it removed.
-   */
-  removeWhere(keep: (v: T) => boolean, limit: number, fromBack: boolean): number {
-    const n = this.len;
-    const out: T[] = [];
-    let removed = 0;
-    if (!fromBack) {
-      for (let i = 0; i < n; i++) {
-        const v = this.get(i);
-        if (removed < limit && !keep(v)) removed++;
-        else out.push(v);
-      }
-    } else {
-      for (let i = n - 1; i >= 0; i--) {
-        const v = this.get(i);
-        if (removed < limit && !keep(v)) removed++;
-        else out.push(v);
-      }
-      out.reverse();
-    }
-    if (removed === 0) return 0;
-    this.replaceWith(out);
-    return removed;
-  }
-
   clear(): void {
     this.buf = new Array<T | undefined>(CAPACITY_MIN);
     this.mask = CAPACITY_MIN - 1;
@@ -175,12 +137,6 @@ export class Deque<T> {
   private popBackNoShrink(): void {
     this.buf[(this.head + this.len - 1) & this.mask] = undefined;
     this.len--;
-  }
-
-  private replaceWith(items: T[]): void {
-    this.clear();
-    if (items.length > CAPACITY_MIN) this.resize(items.length);
-    for (const v of items) this.pushBack(v);
   }
 
   private maybeShrink(): void {
