@@ -11,6 +11,7 @@
 // signals one of its keys ready, or replies null at the timeout. Inside EXEC they reply null at
 // once, as Redis does for a client that may not block.
 
+import type { ReplyWriter } from '@keel/resp';
 import { Call, command, CommandSpec } from '../command';
 import { CommandError, ERR_NO_SUCH_KEY, ERR_SYNTAX, ERR_WRONGTYPE, errArity } from '../errors';
 import { EncodingConfig, TypedValue } from '../keyspace';
@@ -55,6 +56,11 @@ export class ListValue implements TypedValue {
 
   pop(where: End): string | undefined {
     return where === End.Head ? this.items.popFront() : this.items.popBack();
+  }
+
+  /** Pops an element (the list is not empty) straight into a reply. */
+  popTo(where: End, out: ReplyWriter): void {
+    this.items.popTo(where === End.Tail, out);
   }
 }
 
@@ -141,11 +147,6 @@ function clampRange(startArg: Int64, endArg: Int64, len: number): [number, numbe
   return [start, end];
 }
 
-function replyElements(c: Call, items: string[]): void {
-  c.out.array(items.length);
-  for (const v of items) c.out.bulk(v);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Push and pop
 
@@ -167,13 +168,12 @@ function pushGeneric(c: Call, where: End, existingOnly: boolean): void {
   c.out.integer(list.length);
 }
 
-/** Pops up to count elements (in pop order) and deletes the key if that emptied it. */
-function popRange(c: Call, key: string, list: ListValue, where: End, count: number): string[] {
+/** Pops up to count elements into an array reply (in pop order); deletes the key if emptied. */
+function popRange(c: Call, key: string, list: ListValue, where: End, count: number): void {
   const n = Math.min(count, list.length);
-  const out: string[] = new Array<string>(n);
-  for (let i = 0; i < n; i++) out[i] = list.pop(where)!;
+  c.out.array(n);
+  for (let i = 0; i < n; i++) list.popTo(where, c.out);
   removed(c, key, list);
-  return out;
 }
 
 /** LPOP RPOP key [count] */
@@ -190,16 +190,15 @@ function popGeneric(c: Call, where: End): void {
     return;
   }
   if (!hasCount) {
-    const v = list.pop(where)!;
+    list.popTo(where, c.out);
     removed(c, key, list);
-    c.out.bulk(v);
     return;
   }
   if (count === 0) {
     c.out.array(0);
     return;
   }
-  replyElements(c, popRange(c, key, list, where, count));
+  popRange(c, key, list, where, count);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -222,7 +221,7 @@ function lrangeCommand(c: Call): void {
   const n = range[1] - range[0] + 1;
   c.out.array(n);
   const cur = list!.items.cursor(range[0]);
-  for (let i = 0; i < n; i++, cur.next()) c.out.bulk(cur.value());
+  for (let i = 0; i < n; i++, cur.next()) cur.reply(c.out);
 }
 
 /** The position of a (possibly negative) index in a list of len, or -1 if outside. */
@@ -240,7 +239,7 @@ function lindexCommand(c: Call): void {
   }
   const i = indexIn(intArg(c.argv[2]!), list.length);
   if (i < 0) c.out.nullBulk();
-  else c.out.bulk(list.items.get(i));
+  else list.items.cursor(i).reply(c.out);
 }
 
 /** LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len] */
@@ -412,10 +411,9 @@ function mpopFirst(c: Call, keys: string[], where: End, count: number): boolean 
   for (const key of keys) {
     const list = writeList(c, key);
     if (list === undefined) continue;
-    const items = popRange(c, key, list, where, count);
     c.out.array(2);
     c.out.bulk(key);
-    replyElements(c, items);
+    popRange(c, key, list, where, count);
     return true;
   }
   return false;
@@ -486,11 +484,10 @@ function bpopGeneric(c: Call, where: End): void {
   for (const key of keys) {
     const list = writeList(c, key);
     if (list === undefined) continue;
-    const v = list.pop(where)!;
-    removed(c, key, list);
     c.out.array(2);
     c.out.bulk(key);
-    c.out.bulk(v);
+    list.popTo(where, c.out);
+    removed(c, key, list);
     return;
   }
   blockOrNull(c, keys, timeoutMs, 'nullArray');

@@ -19,6 +19,8 @@
 // on the side that grew; when three quarters of the buffer are free, a smaller buffer replaces
 // it. Every operation is O(size of this listpack), which the quicklist bounds (8 KiB by default).
 
+import type { ReplyWriter } from '@keel/resp';
+
 const CAP_MIN = 32;
 
 /** Bytes of a varint of n (n < 2^35). */
@@ -140,6 +142,12 @@ export class Listpack {
     return this.buf.latin1Slice(p, p + headerLen);
   }
 
+  /** Replies the element of the entry at off as a bulk string, its bytes copied straight over. */
+  replyAt(off: number, out: ReplyWriter): void {
+    const p = readHeader(this.buf, off);
+    out.bulkBytes(this.buf, p, p + headerLen);
+  }
+
   /** True if the entry at off holds exactly s, compared byte by byte without decoding it. */
   equalsAt(off: number, s: string): boolean {
     const buf = this.buf;
@@ -167,6 +175,20 @@ export class Listpack {
     const v = this.valueAt(off);
     this.splice(off, this.next(off), 1, null);
     return v;
+  }
+
+  /** Replies the first element (count > 0) and removes it. */
+  popFrontTo(out: ReplyWriter): void {
+    const off = this.start;
+    this.replyAt(off, out);
+    this.splice(off, this.next(off), 1, null);
+  }
+
+  /** Replies the last element (count > 0) and removes it. */
+  popBackTo(out: ReplyWriter): void {
+    const off = this.prev(this.end);
+    this.replyAt(off, out);
+    this.splice(off, this.end, 1, null);
   }
 
   /** Removes and returns the last element (count > 0). */

@@ -18,6 +18,7 @@
 // What a list holds and in which order never depends on the node layout, so two replicas built
 // with different limits answer every command the same.
 
+import type { ReplyWriter } from '@keel/resp';
 import { Deque } from '../util/deque';
 import { entryBytes, Listpack } from './listpack';
 
@@ -106,6 +107,22 @@ export class Quicklist {
     if (tail.count === 0) this.nodes.popBack();
     this.len--;
     return v;
+  }
+
+  /**
+   * Replies the element at one end (the list is not empty) and removes it: a pop's reply
+   * without making a string of the element.
+   */
+  popTo(fromTail: boolean, out: ReplyWriter): void {
+    const nodes = this.nodes;
+    const node = nodes.get(fromTail ? nodes.length - 1 : 0);
+    if (fromTail) node.popBackTo(out);
+    else node.popFrontTo(out);
+    if (node.count === 0) {
+      if (fromTail) nodes.popBack();
+      else nodes.popFront();
+    }
+    this.len--;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -380,6 +397,11 @@ export class ListCursor {
 
   value(): string {
     return this.node.valueAt(this.off);
+  }
+
+  /** Replies the element as a bulk string, its bytes copied straight from the node. */
+  reply(out: ReplyWriter): void {
+    this.node.replyAt(this.off, out);
   }
 
   equals(s: string): boolean {
