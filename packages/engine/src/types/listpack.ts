@@ -15,13 +15,22 @@
 //
 // The entries sit in buf[start, end) with free space on both sides, so that a push at either end
 // writes in place and a pop at either end only moves start or end. When a side has no room, the
-// entries move into a new buffer (twice as big, up to capMax) that leaves most of its free space
-// on the side that grew; when three quarters of the buffer are free, a smaller buffer replaces
-// it. Every operation is O(size of this listpack), which the quicklist bounds (8 KiB by default).
+// entries move into a new buffer of the next size class (four classes a power of two, as
+// jemalloc's, so at most a fifth of a grown buffer is slack; up to capMax) that leaves most of
+// its free space on the side that grew; when three quarters of the buffer are free, a smaller
+// buffer replaces it. Every operation is O(size of this listpack), which the quicklist bounds
+// (8 KiB by default), and growth is geometric, so pushes copy each byte a few times at most.
 
 import type { ReplyWriter } from '@keel/resp';
 
 const CAP_MIN = 32;
+
+/** The size class of n bytes: the next multiple of a quarter of the power of two below n. */
+function sizeClass(n: number): number {
+  if (n <= CAP_MIN) return CAP_MIN;
+  const step = 2 ** Math.floor(Math.log2(n - 1)) / 4;
+  return Math.ceil(n / step) * step;
+}
 
 /** Bytes of a varint of n (n < 2^35). */
 function varintBytes(n: number): number {
@@ -84,7 +93,7 @@ export class Listpack {
   count = 0;
 
   /**
-   * An empty listpack. capMax bounds how far growth doubles the buffer (an entry bigger than
+   * An empty listpack. capMax bounds how far growth takes the buffer (an entry bigger than
    * that still fits: the buffer is then exactly as big as needed).
    */
   constructor(
@@ -319,10 +328,10 @@ export class Listpack {
 
   /**
    * Moves the entries into a new buffer with a gap of n bytes in place of [off, to); returns the
-   * gap's offset. The buffer doubles (up to capMax, or exactly the size needed beyond it), and
-   * the side that grew gets three quarters of the free space: a run of pushes at one end then
-   * rarely moves the entries again. Without growth (room enough, on the wrong side), it all goes
-   * to that side.
+   * gap's offset. The buffer grows to the next size class (up to capMax, or exactly the size
+   * needed beyond it), and the side that grew gets three quarters of the free space: a run of
+   * pushes at one end then rarely moves the entries again. Without growth (room enough, on the
+   * wrong side), it all goes to that side.
    */
   private regrow(off: number, to: number, n: number): number {
     const bytes = this.bytes - (to - off) + n;
@@ -330,7 +339,7 @@ export class Listpack {
     let cap = old.length;
     let bias = 1; // the growing side's share of the free space
     if (cap < bytes) {
-      cap = Math.max(bytes, Math.min(cap * 2, this.capMax));
+      cap = Math.max(bytes, Math.min(sizeClass(bytes), this.capMax));
       bias = 0.75;
     }
     const free = cap - bytes;
@@ -348,7 +357,7 @@ export class Listpack {
   /** When three quarters of the buffer are free, moves the entries into one twice their size. */
   private maybeShrink(): void {
     const cap = this.buf.length;
-    if (cap > CAP_MIN && this.bytes * 4 <= cap) this.resize(Math.max(CAP_MIN, this.bytes * 2), 0.5);
+    if (cap > CAP_MIN && this.bytes * 4 <= cap) this.resize(sizeClass(this.bytes * 2), 0.5);
   }
 
   /** Moves the entries into a new buffer of cap bytes, with `before` of the free space before them. */

@@ -4,7 +4,8 @@
 // amortized O(1). Inserting or removing in the middle moves the shorter side: O(min(i, n - i)).
 // Lists keep their quicklist nodes in one (types/quicklist.ts).
 
-const CAPACITY_MIN = 8;
+// One: most lists are one quicklist node, and a deque of them should cost one slot.
+const CAPACITY_MIN = 1;
 
 export class Deque<T> {
   private buf: Array<T | undefined>;
