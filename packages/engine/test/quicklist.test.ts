@@ -120,24 +120,60 @@ describe('quicklist nodes', () => {
 
   test('an element bigger than a node gets a node of its own, pushed, inserted or set', () => {
     const big = bytes(20000);
-    const q = Quicklist.from(['a', 'b', 'c']);
+    const ten = [...'abcdefghij'];
+    const q = Quicklist.from(ten);
     q.pushBack(big);
-    q.pushBack('d');
+    q.pushBack('k');
     expect(q.nodeCount).toBe(3);
     q.pushFront(big);
     expect(q.nodeCount).toBe(4);
-    expectSame(q, [big, 'a', 'b', 'c', big, 'd']);
+    expectSame(q, [big, ...ten, big, 'k']);
     // LSET of a big element in the middle of a node splits it around the element.
-    const r = Quicklist.from(['a', 'b', 'c', 'd', 'e']);
+    const r = Quicklist.from(ten);
     r.set(r.cursor(2), big);
-    expectSame(r, ['a', 'b', big, 'd', 'e']);
+    expectSame(r, ['a', 'b', big, ...ten.slice(3)]);
     expect(r.nodeCount).toBe(3);
     r.set(r.cursor(2), 'small again');
-    expectSame(r, ['a', 'b', 'small again', 'd', 'e']);
+    expectSame(r, ['a', 'b', 'small again', ...ten.slice(3)]);
     // LINSERT of a big element into a node with room for it by count but not by bytes.
-    const s = Quicklist.from(['a', 'b', 'c', 'd']);
+    const s = Quicklist.from(ten);
     s.insert(s.cursor(1), big, true);
-    expectSame(s, ['a', 'b', big, 'c', 'd']);
+    expectSame(s, ['a', 'b', big, ...ten.slice(2)]);
+    expect(s.nodeCount).toBe(3);
+  });
+
+  test('a list of at most 8 elements is plain; the 9th packs it, and back to 4 unpacks it', () => {
+    const q = new Quicklist();
+    const model: string[] = [];
+    for (let i = 0; i < 8; i++) (q.pushFront(`p${i}`), model.unshift(`p${i}`));
+    expect(q.isPlain).toBe(true);
+    expectSame(q, model);
+    q.pushBack('ninth');
+    model.push('ninth');
+    expect(q.isPlain).toBe(false);
+    expectSame(q, model);
+    for (let i = 0; i < 4; i++) expect(q.popBack()).toBe(model.pop());
+    expect(q.isPlain).toBe(false); // 5 left: still packed (no converting back and forth)
+    expect(q.popFront()).toBe(model.shift());
+    expect(q.isPlain).toBe(true);
+    expectSame(q, model);
+    // LINSERT into a full plain list packs it first; LSET and big elements stay plain.
+    const r = Quicklist.from([...'abcdefgh']);
+    r.set(r.cursor(3), bytes(20000));
+    expect(r.isPlain).toBe(true);
+    r.insert(r.cursor(7), 'z', false);
+    expect(r.isPlain).toBe(false);
+    expectSame(r, ['a', 'b', 'c', bytes(20000), 'e', 'f', 'g', 'z', 'h']);
+    // LREM and LTRIM down to one node of a few elements unpack.
+    r.removeMatching('z', 1, true);
+    r.trim(0, 3);
+    expect(r.nodeCount).toBe(2); // [a b c] [big]: two nodes stay packed
+    r.trim(0, 2);
+    expect(r.isPlain).toBe(true);
+    expectSame(r, ['a', 'b', 'c']);
+    const c = r.clone();
+    r.clear();
+    expectSame(c, ['a', 'b', 'c']);
   });
 
   test('LINSERT into a full node splits it; halves that fit with a neighbour merge back', () => {
@@ -186,14 +222,14 @@ describe('quicklist nodes', () => {
 describe('quicklist against an array model', () => {
   const alphabet = ['', 'a', 'b', '\x00', '\xff\x00\r\n', 'abcdefghijklmnop', bytes(130, 1), bytes(900, 2)];
 
-  function randomRun(limits: NodeLimits, seed: number, steps: number): void {
+  function randomRun(limits: NodeLimits, seed: number, steps: number, lengthMax = Infinity): void {
     const random = seededRandom(seed);
     const pick = (n: number) => Math.floor(random() * n);
     const element = () => (random() < 0.01 ? bytes(3000 + pick(20000), pick(256)) : alphabet[pick(alphabet.length)]!);
     const q = new Quicklist(limits);
     const model: string[] = [];
     for (let step = 0; step < steps; step++) {
-      const op = pick(12);
+      const op = model.length > lengthMax ? 3 + pick(2) : pick(12);
       const v = element();
       if (op <= 1) (q.pushBack(v), model.push(v));
       else if (op === 2) (q.pushFront(v), model.unshift(v));
@@ -254,4 +290,6 @@ describe('quicklist against an array model', () => {
   test('count-limited nodes (fill 3)', () => randomRun(nodeLimits(3), 2, 6000));
   test('one element a node (fill 0)', () => randomRun(nodeLimits(0), 3, 3000));
   test('the default 8 KiB nodes', () => randomRun(DEFAULT_NODE_LIMITS, 4, 6000));
+  test('short lists, across the plain threshold', () => randomRun(DEFAULT_NODE_LIMITS, 5, 6000, 12));
+  test('short lists of small nodes', () => randomRun({ maxBytes: 16, maxCount: Infinity }, 6, 6000, 12));
 });

@@ -5,6 +5,12 @@
 // 8 KiB, Redis's default), a positive one its element count (with an 8 KiB safety bound). An
 // element too big for any node gets a node of its own. Nodes are never empty.
 //
+// A list of at most PLAIN_MAX (8) elements is one plain node instead: its elements as strings
+// (plain-node.ts), which costs less than a Buffer's fixed overhead. A push past PLAIN_MAX packs
+// it; a list back to a single node of PLAIN_MAX / 2 elements or fewer is unpacked again (the
+// gap between the two keeps a list that hovers around the threshold from converting each op).
+// So a plain node is always a list's only node.
+//
 // Costs, as Redis's: push and pop at either end touch one end node, O(1) amortised. Reaching
 // index i skips whole nodes by their counts from the nearer end, then walks entries inside one
 // node: O(nodes + node size). LINSERT, LSET and LREM change one node in place and split it when
@@ -21,6 +27,10 @@
 import type { ReplyWriter } from '@keel/resp';
 import { Deque } from '../util/deque';
 import { entryBytes, Listpack } from './listpack';
+import { PLAIN_MAX, PlainNode } from './plain-node';
+
+/** A node: packed, or plain when it is a short list's only node. Both walk by offsets alike. */
+export type ListNode = Listpack | PlainNode;
 
 /** How full a node may get. */
 export interface NodeLimits {
@@ -53,7 +63,7 @@ export function nodeLimits(fill: number): NodeLimits {
 export const DEFAULT_NODE_LIMITS = nodeLimits(-2);
 
 export class Quicklist {
-  private nodes = new Deque<Listpack>();
+  private nodes = new Deque<ListNode>();
   private len = 0;
 
   constructor(readonly limits: NodeLimits = DEFAULT_NODE_LIMITS) {}
@@ -76,27 +86,28 @@ export class Quicklist {
   // The ends
 
   pushBack(s: string): void {
-    const nodes = this.nodes;
-    const tail = nodes.length === 0 ? undefined : nodes.get(nodes.length - 1);
-    if (tail !== undefined && this.fits(tail, s)) tail.pushBack(s);
-    else nodes.pushBack(this.nodeOf(s));
     this.len++;
+    if (this.pushedPlain(s, false)) return;
+    const nodes = this.nodes;
+    const tail = nodes.get(nodes.length - 1) as Listpack;
+    if (this.fits(tail, s)) tail.pushBack(s);
+    else nodes.pushBack(this.nodeOf(s));
   }
 
   pushFront(s: string): void {
-    const nodes = this.nodes;
-    const head = nodes.length === 0 ? undefined : nodes.get(0);
-    if (head !== undefined && this.fits(head, s)) head.pushFront(s);
-    else nodes.pushFront(this.nodeOf(s));
     this.len++;
+    if (this.pushedPlain(s, true)) return;
+    const nodes = this.nodes;
+    const head = nodes.get(0) as Listpack;
+    if (this.fits(head, s)) head.pushFront(s);
+    else nodes.pushFront(this.nodeOf(s));
   }
 
   popFront(): string | undefined {
     if (this.len === 0) return undefined;
     const head = this.nodes.get(0);
     const v = head.popFront();
-    if (head.count === 0) this.nodes.popFront();
-    this.len--;
+    this.popped(head, false);
     return v;
   }
 
@@ -104,8 +115,7 @@ export class Quicklist {
     if (this.len === 0) return undefined;
     const tail = this.nodes.get(this.nodes.length - 1);
     const v = tail.popBack();
-    if (tail.count === 0) this.nodes.popBack();
-    this.len--;
+    this.popped(tail, true);
     return v;
   }
 
@@ -118,11 +128,17 @@ export class Quicklist {
     const node = nodes.get(fromTail ? nodes.length - 1 : 0);
     if (fromTail) node.popBackTo(out);
     else node.popFrontTo(out);
-    if (node.count === 0) {
-      if (fromTail) nodes.popBack();
-      else nodes.popFront();
-    }
+    this.popped(node, fromTail);
+  }
+
+  /** After a pop from node at one end: drops the node if emptied, maybe unpacks the list. */
+  private popped(node: ListNode, fromTail: boolean): void {
     this.len--;
+    if (node.count === 0) {
+      if (fromTail) this.nodes.popBack();
+      else this.nodes.popFront();
+    }
+    this.maybeUnpack();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -132,7 +148,7 @@ export class Quicklist {
   cursor(i: number): ListCursor {
     const nodes = this.nodes;
     let k: number;
-    let node: Listpack;
+    let node: ListNode;
     if (i < this.len / 2) {
       k = 0;
       node = nodes.get(0);
@@ -164,6 +180,10 @@ export class Quicklist {
   /** Replaces the element under the cursor by s (LSET). */
   set(cur: ListCursor, s: string): void {
     const node = cur.node;
+    if (node instanceof PlainNode) {
+      node.replaceAt(cur.off, s);
+      return;
+    }
     const grows = entryBytes(s.length) - (node.next(cur.off) - cur.off);
     if (node.count > 1 && node.bytes + grows > this.limits.maxBytes) {
       // Too big to stay: the element gets a node of its own, as in Redis, which inserts the new
@@ -177,9 +197,18 @@ export class Quicklist {
 
   /** Inserts s before or after the element under the cursor (LINSERT). */
   insert(cur: ListCursor, s: string, after: boolean): void {
+    if (cur.node instanceof PlainNode) {
+      if (cur.node.count < PLAIN_MAX) {
+        cur.node.insertAt(after ? cur.off + 1 : cur.off, s);
+        this.len++;
+        return;
+      }
+      this.pack();
+      cur = this.cursor(cur.index);
+    }
     const nodes = this.nodes;
     const k = cur.nodeIndex;
-    const node = cur.node;
+    const node = cur.node as Listpack;
     const at = after ? node.next(cur.off) : cur.off;
     this.len++;
     if (this.fits(node, s)) {
@@ -188,13 +217,13 @@ export class Quicklist {
     }
     // The node is full: the element goes to the neighbour on its side, or a node between.
     if (at === node.end) {
-      const next = k + 1 < nodes.length ? nodes.get(k + 1) : undefined;
+      const next = k + 1 < nodes.length ? (nodes.get(k + 1) as Listpack) : undefined;
       if (next !== undefined && this.fits(next, s)) next.pushFront(s);
       else nodes.insert(k + 1, this.nodeOf(s));
       return;
     }
     if (at === node.start) {
-      const prev = k > 0 ? nodes.get(k - 1) : undefined;
+      const prev = k > 0 ? (nodes.get(k - 1) as Listpack) : undefined;
       if (prev !== undefined && this.fits(prev, s)) prev.pushBack(s);
       else nodes.insert(k, this.nodeOf(s));
       return;
@@ -239,6 +268,7 @@ export class Quicklist {
       }
     }
     this.len -= removed;
+    this.maybeUnpack();
     return removed;
   }
 
@@ -247,10 +277,11 @@ export class Quicklist {
     const tail = this.len - 1 - end;
     this.dropFront(start);
     this.dropBack(tail);
+    this.maybeUnpack();
   }
 
   clear(): void {
-    this.nodes = new Deque<Listpack>();
+    this.nodes = new Deque<ListNode>();
     this.len = 0;
   }
 
@@ -285,9 +316,15 @@ export class Quicklist {
     return q;
   }
 
+  /** True if the list is one plain node (its elements kept as strings). */
+  get isPlain(): boolean {
+    return this.nodes.length === 1 && this.nodes.get(0) instanceof PlainNode;
+  }
+
   /**
-   * Checks the structure (for tests): counts add up, no node is empty, a node passes its limits
-   * only when it holds one element, and every node walks the same forward and backward.
+   * Checks the structure (for tests): counts add up, no node is empty, a plain node is a list's
+   * only node and holds at most PLAIN_MAX elements, a packed node passes its limits only when it
+   * holds one element, and every node walks the same forward and backward.
    */
   checkInvariants(): void {
     let total = 0;
@@ -295,7 +332,9 @@ export class Quicklist {
     for (let k = 0; k < nodes.length; k++) {
       const node = nodes.get(k);
       if (node.count === 0) throw new Error(`quicklist: node ${k} is empty`);
-      if (node.count > 1 && (node.bytes > this.limits.maxBytes || node.count > this.limits.maxCount)) {
+      if (node instanceof PlainNode) {
+        if (nodes.length !== 1 || node.count > PLAIN_MAX) throw new Error(`quicklist: a plain node of ${node.count} among ${nodes.length} nodes`);
+      } else if (node.count > 1 && (node.bytes > this.limits.maxBytes || node.count > this.limits.maxCount)) {
         throw new Error(`quicklist: node ${k} holds ${node.count} elements in ${node.bytes} bytes, past its limits`);
       }
       const forward: number[] = [];
@@ -312,6 +351,51 @@ export class Quicklist {
 
   // -------------------------------------------------------------------------------------------
   // Nodes
+
+  /**
+   * A push onto an empty or plain list: true if s went into the plain node (created if the list
+   * was empty). False if the list is packed, or was just packed because s would pass PLAIN_MAX.
+   */
+  private pushedPlain(s: string, front: boolean): boolean {
+    const nodes = this.nodes;
+    if (nodes.length === 0) {
+      nodes.pushBack(new PlainNode([s]));
+      return true;
+    }
+    if (nodes.length !== 1) return false;
+    const only = nodes.get(0);
+    if (!(only instanceof PlainNode)) return false;
+    if (only.count < PLAIN_MAX) {
+      if (front) only.pushFront(s);
+      else only.pushBack(s);
+      return true;
+    }
+    this.pack();
+    return false;
+  }
+
+  /** Packs a plain list into listpack nodes (it grows past PLAIN_MAX). */
+  private pack(): void {
+    const plain = this.nodes.get(0) as PlainNode;
+    const nodes = new Deque<ListNode>();
+    let tail: Listpack | undefined;
+    for (const v of plain.values()) {
+      if (tail !== undefined && this.fits(tail, v)) tail.pushBack(v);
+      else nodes.pushBack((tail = this.nodeOf(v)));
+    }
+    this.nodes = nodes;
+  }
+
+  /** A list down to one packed node of PLAIN_MAX / 2 elements or fewer becomes plain again. */
+  private maybeUnpack(): void {
+    const nodes = this.nodes;
+    if (nodes.length !== 1) return;
+    const only = nodes.get(0);
+    if (only instanceof PlainNode || only.count > PLAIN_MAX / 2) return;
+    const items = new Array<string>(only.count);
+    for (let off = only.start, i = 0; off < only.end; off = only.next(off)) items[i++] = only.valueAt(off);
+    nodes.set(0, new PlainNode(items));
+  }
 
   /** True if s may join node without passing the limits. */
   private fits(node: Listpack, s: string): boolean {
@@ -331,6 +415,8 @@ export class Quicklist {
     if (k < 0 || k + 1 >= nodes.length) return false;
     const a = nodes.get(k);
     const b = nodes.get(k + 1);
+    // Two nodes are packed: a plain node is a list's only one.
+    if (!(a instanceof Listpack) || !(b instanceof Listpack)) return false;
     if (a.count + b.count > this.limits.maxCount || a.bytes + b.bytes > this.limits.maxBytes) return false;
     a.appendAll(b);
     nodes.removeAt(k + 1);
@@ -340,13 +426,13 @@ export class Quicklist {
   /** Splits node k so that the entry at off is alone in its node; returns that node's index. */
   private isolate(k: number, off: number): number {
     const nodes = this.nodes;
-    const node = nodes.get(k);
+    const node = nodes.get(k) as Listpack;
     let at = k;
     if (off !== node.start) {
       nodes.insert(k + 1, node.splitAt(off));
       at = k + 1;
     }
-    const alone = nodes.get(at);
+    const alone = nodes.get(at) as Listpack;
     if (alone.count > 1) nodes.insert(at + 1, alone.splitAt(alone.next(alone.start)));
     return at;
   }
@@ -387,9 +473,9 @@ export class Quicklist {
 /** A position in a quicklist, walked element by element (LRANGE, LPOS, LINSERT's search). */
 export class ListCursor {
   constructor(
-    private readonly nodes: Deque<Listpack>,
+    private readonly nodes: Deque<ListNode>,
     public nodeIndex: number,
-    public node: Listpack,
+    public node: ListNode,
     public off: number,
     /** The element's index in the list. */
     public index: number,
