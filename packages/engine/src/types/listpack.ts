@@ -287,7 +287,7 @@ export class Listpack {
   /**
    * The one primitive behind every change: replaces the bytes [off, to), which hold `removed`
    * entries, by the entry of s (or by nothing when s is null). It moves whichever side of the
-   * change is shorter and has room; if neither does, the entries move into a new buffer.
+   * change is shorter, if it has room; if not, the entries move into a new buffer.
    */
   private splice(off: number, to: number, removed: number, s: string | null): void {
     const n = s === null ? 0 : entryBytes(s.length);
@@ -307,19 +307,18 @@ export class Listpack {
         this.buf.copyWithin(off + n, to, this.end);
         this.end += delta;
       }
+    } else if (prefix < suffix && this.start >= delta) {
+      // Growing: open the gap by moving the shorter side into the room on its side.
+      this.buf.copyWithin(this.start - delta, this.start, off);
+      this.start -= delta;
+      at = off - delta;
+    } else if (prefix >= suffix && this.buf.length - this.end >= delta) {
+      this.buf.copyWithin(to + delta, to, this.end);
+      this.end += delta;
     } else {
-      const frontRoom = this.start;
-      const backRoom = this.buf.length - this.end;
-      if (frontRoom >= delta && (prefix < suffix || backRoom < delta)) {
-        this.buf.copyWithin(this.start - delta, this.start, off);
-        this.start -= delta;
-        at = off - delta;
-      } else if (backRoom >= delta) {
-        this.buf.copyWithin(to + delta, to, this.end);
-        this.end += delta;
-      } else {
-        at = this.regrow(off, to, n);
-      }
+      // No room on the shorter side. Moving the longer side one entry at a time would move most
+      // of the buffer at each push, so the entries move once, and the room goes where it grew.
+      at = this.regrow(off, to, n);
     }
     if (s !== null) writeEntry(this.buf, at, s);
     this.count += (s === null ? 0 : 1) - removed;
@@ -343,7 +342,9 @@ export class Listpack {
       bias = 0.75;
     }
     const free = cap - bytes;
-    const newStart = off === this.end ? Math.floor(free * (1 - bias)) : off === this.start ? Math.ceil(free * bias) : Math.floor(free / 2);
+    let newStart = Math.floor(free / 2); // a change in the middle: room on both sides
+    if (off === this.end) newStart = Math.floor(free * (1 - bias)); // a push at the back
+    else if (off === this.start) newStart = Math.ceil(free * bias); // a push at the front
     const buf = Buffer.allocUnsafeSlow(cap);
     const head = off - this.start;
     old.copy(buf, newStart, this.start, off);
