@@ -9,7 +9,7 @@
 //   - bad input to KEEL.ADDNODE / KEEL.REMOVENODE gets clear errors;
 //   - a node joins a shard holding 100k keys (the 1M run is scripts/bench-join.js).
 
-import { Conn, HOST, killAll, removeDirs, ReplyError, sleep, until } from './durability-util';
+import { Conn, freePort, HOST, keelSync, killAll, removeDirs, ReplyError, sleep, startKeel, until } from './durability-util';
 import { digestOf, infoOf, joinLoadedShard, keel, leaderOf, loadKeys, planNodes, ProcNode, restart, settle, startJoiner, startShard } from './membership-util';
 
 jest.setTimeout(240000);
@@ -190,6 +190,26 @@ describe('a 3-node shard grows to 4, loses one, restarts, loses its leader', () 
     expect(await cmdOn(lead.port, ['KEEL.ADDNODE', 'n4', `${HOST}:${n4.port}@${n4.clusterPort}`])).toBe('OK');
   });
 
+  test('add-node of a node that never starts: a bounded wait, a clear error, it stays a learner until removed', async () => {
+    const lead = await leaderOf(nodes);
+    const nowhere = await freePort();
+    const t0 = Date.now();
+    const r = (await cmdOn(lead.port, ['KEEL.ADDNODE', 'n9', `${HOST}:${nowhere}`, 'TIMEOUT', '1500'], 20000)) as ReplyError;
+    expect(r).toBeInstanceOf(ReplyError);
+    expect(r.message).toMatch(/^ERR node 9 was added as a learner but did not catch up within 1500 ms .*unreachable.*it stays a learner/);
+    expect(Date.now() - t0).toBeLessThan(15000);
+    let info = (await infoOf(lead.port))!;
+    expect(info.get('raft_learners')).toBe('9');
+    expect(info.get('raft_member_9')).toBe(`role=learner,address=${HOST}:${nowhere},cluster=${HOST}:${nowhere + 10000}`);
+    // A learner counts toward no quorum: writes go on.
+    expect(await cmdOn(lead.port, ['SET', 'with-a-dead-learner', '1'])).toBe('OK');
+    expect(await cmdOn(lead.port, ['KEEL.REMOVENODE', 'n9'])).toBe('OK');
+    info = (await infoOf(lead.port))!;
+    expect(info.get('raft_learners')).toBe('');
+    expect(info.get('raft_removed')).toBe('9');
+    expect(await cmdOn(lead.port, ['KEEL.REMOVENODE', 'n9'])).toBe('OK'); // already removed
+  });
+
   test('remove-node of a follower: it stops serving, the others drop it, writes go on', async () => {
     const lead = await leaderOf(nodes);
     const victim = nodes.find((n) => n !== lead && n !== n4)!;
@@ -198,7 +218,7 @@ describe('a 3-node shard grows to 4, loses one, restarts, loses its leader', () 
     expect(r.code).toBe(0);
     const info = (await infoOf(lead.port))!;
     expect(info.get('raft_voters')!.split(',')).not.toContain(String(victim.id));
-    expect(info.get('raft_removed')).toBe(String(victim.id));
+    expect(info.get('raft_removed')).toBe(`9,${victim.id}`);
     expect(info.has(`raft_peer_${victim.id}`)).toBe(false);
     // The removed node learns it (by applying its removal, or from a member when it dials).
     await until(async () => (await infoOf(victim.port))?.get('raft_this_node_removed') === '1', 'the removed node to know', 15000);
@@ -219,6 +239,11 @@ describe('a 3-node shard grows to 4, loses one, restarts, loses its leader', () 
     const before = await digestOf(live[0]!.port);
     for (const n of nodes) await n.proc!.kill();
     for (const n of nodes) n.proc = null;
+    // keel wal check shows the membership recorded with each snapshot (the member book).
+    const check = keelSync(['wal', 'check', '--dir', n4.dir]);
+    expect(check.out).toMatch(/(voters [\d,]*4|learners 4)/); // its snapshot may be the one it was sent, as a learner
+    expect(check.out).toContain(`members: {"v":1,"members":[`);
+    expect(check.out).toContain(`{"id":4,"host":"${HOST}","clusterPort":${n4.clusterPort},"clientAddress":"${HOST}:${n4.port}"}`);
     // Restarted with their original flags: n1..n3 with --peers n1,n2,n3; n4 with --join.
     await Promise.all(nodes.map((n) => restart(n)));
     const lead = await leaderOf(live, 30000);
@@ -253,6 +278,29 @@ describe('a 3-node shard grows to 4, loses one, restarts, loses its leader', () 
     expect(d[1]).toEqual(d[0]);
     expect(lead.proc!.out()).toMatch(/transfers leadership to node/);
   });
+});
+
+test('a shard of one grows to two when started with a one-member --peers; without it, add-node says why not', async () => {
+  const [a, b, c] = await planNodes([1, 2, 3], 'single');
+  // Without --peers: no node-to-node listener.
+  c!.args = ['--port', String(c!.port), '--dir', c!.dir, ...['--tick-ms', '50']];
+  c!.proc = await startKeel(c!.args);
+  const refused = (await cmdOn(c!.port, ['KEEL.ADDNODE', 'n2', `${HOST}:${b!.port}@${b!.clusterPort}`])) as ReplyError;
+  expect(refused.message).toMatch(/^ERR this node has no node-to-node listener .*--peers/);
+  await c!.proc.kill();
+  // With a one-member --peers it listens, and can grow.
+  await startShard([a!]);
+  expect(await cmdOn(a!.port, ['SET', 'before', '1'])).toBe('OK');
+  await startJoiner(b!, [a!]);
+  const r = await keel(['cluster', 'add-node', '--port', String(a!.port), '--node', 'n2', '--address', `${HOST}:${b!.port}@${b!.clusterPort}`, '--timeout', '60000'], 90000);
+  expect([r.code, r.out]).toEqual([0, expect.stringContaining('is a voter')]);
+  const lead = await leaderOf([a!, b!]);
+  expect((await infoOf(lead.port))!.get('raft_voters')).toBe('1,2');
+  expect(await cmdOn(lead.port, ['SET', 'after', '1'])).toBe('OK'); // committed by both
+  await settle([a!, b!], lead);
+  expect(await digestOf(b!.port)).toEqual(await digestOf(a!.port));
+  await a!.proc!.kill();
+  await b!.proc!.kill();
 });
 
 test('a new node joins a shard holding 100k keys through a snapshot and ends identical', async () => {

@@ -313,7 +313,7 @@ describe('Deque', () => {
     const d = new Deque<number>();
     const model: number[] = [];
     for (let step = 0; step < 20_000; step++) {
-      const op = Math.floor(random() * 9);
+      const op = Math.floor(random() * 7);
       const v = step;
       if (op === 0) (d.pushFront(v), model.unshift(v));
       else if (op === 1) (d.pushBack(v), model.push(v));
@@ -327,20 +327,10 @@ describe('Deque', () => {
         const i = Math.floor(random() * (model.length + 1));
         d.insert(i, v);
         model.splice(i, 0, v);
-      } else if (op === 6 && random() < 0.02 && model.length > 0) {
-        const s = Math.floor(random() * model.length);
-        const e = s + Math.floor(random() * (model.length - s));
-        d.trim(s, e);
-        model.splice(0, model.length, ...model.slice(s, e + 1));
-      } else if (op === 7 && random() < 0.02) {
-        const limit = 1 + Math.floor(random() * 5);
-        const fromBack = random() < 0.5;
-        const removed = d.removeWhere((x) => x % 3 !== 0, limit, fromBack);
-        const idx: number[] = [];
-        model.forEach((x, i) => x % 3 === 0 && idx.push(i));
-        const drop = new Set(fromBack ? idx.slice(-limit) : idx.slice(0, limit));
-        expect(removed).toBe(drop.size);
-        model.splice(0, model.length, ...model.filter((_, i) => !drop.has(i)));
+      } else if (op === 6 && model.length > 0 && random() < 0.3) {
+        const i = Math.floor(random() * model.length);
+        d.removeAt(i);
+        model.splice(i, 1);
       }
       if (step % 97 === 0) expect(d.toArray()).toEqual(model);
       expect(d.length).toBe(model.length);
@@ -370,7 +360,7 @@ describe('complexity', () => {
       best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e6 / ops);
     }
     expect(h.run('llen', 'big')).toBe(`:${size}\r\n`);
-    // LINDEX near either end and in the middle is O(1) too.
+    // LINDEX in the middle skips whole nodes.
     expect(h.run('lindex', 'big', String(size / 2))).toBe(bulk('element-0'));
     return best;
   }

@@ -163,6 +163,24 @@ export class ReplyWriter {
     this.pos += 2;
   }
 
+  /**
+   * A bulk string of the bytes src[start, end), copied once: a packed list replies its elements
+   * this way, without making a string of each.
+   */
+  bulkBytes(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    if (n < SMALL) this.raw(bulkHeaders[n]!);
+    else this.line('$', String(n));
+    this.ensure(n + 2);
+    const buf = this.buf;
+    // Short elements are most elements: a loop beats the call into C++ for them.
+    if (n <= 32) for (let i = 0; i < n; i++) buf[this.pos + i] = src[start + i]!;
+    else buf.set(src.subarray(start, end), this.pos);
+    this.pos += n;
+    buf.writeUInt16LE(CRLF, this.pos);
+    this.pos += 2;
+  }
+
   /** The "no value" reply of a bulk: $-1 in RESP2, _ in RESP3. */
   nullBulk(): void {
     this.raw(this.protocol === 3 ? NULL3 : NULL_BULK2);

@@ -5,7 +5,7 @@
 
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { HardState } from '@keel/raft';
+import { ConfState, HardState } from '@keel/raft';
 import { encodeState, entryKey, WalState } from './codec';
 import { KvOp, KvStore, LevelKv } from './kv';
 import { chooseSnapshot, LogDamage, LogScan, scanLog, SnapshotStatus } from './recovery';
@@ -32,7 +32,17 @@ export interface WalCheckReport {
     /** Entries outside the log left by a compaction or truncation (deleted at the next start). */
     staleEntries: number;
   };
-  snapshots: Array<Pick<SnapshotStatus, 'path' | 'index' | 'term' | 'role' | 'why'> & { bytes: number; payloadBytes: number; blocks: number; error?: { offset: number; reason: string } }>;
+  snapshots: Array<
+    Pick<SnapshotStatus, 'path' | 'index' | 'term' | 'role' | 'why'> & {
+      bytes: number;
+      payloadBytes: number;
+      blocks: number;
+      error?: { offset: number; reason: string };
+      /** The membership recorded with it (when its header was read): raft's ConfState and the application's context. */
+      confState?: ConfState;
+      context?: string;
+    }
+  >;
   tempFiles: string[];
   /** Damage, one line each. */
   problems: string[];
@@ -143,7 +153,8 @@ async function analyse(dir: string, kv: KvStore | undefined, openError: string |
     }
   }
   for (const s of choice.statuses) {
-    report.snapshots.push({ path: s.path, index: s.index, term: s.term, role: s.role, why: s.why, bytes: s.verify.bytes, payloadBytes: s.verify.payloadBytes, blocks: s.verify.blocks, error: s.verify.error });
+    const meta = s.verify.metadata;
+    report.snapshots.push({ path: s.path, index: s.index, term: s.term, role: s.role, why: s.why, bytes: s.verify.bytes, payloadBytes: s.verify.payloadBytes, blocks: s.verify.blocks, error: s.verify.error, confState: meta?.confState, context: meta?.context });
     if (s.role === 'damaged') {
       report.ok = false;
       report.problems.push(`snapshot ${s.path} is damaged at byte ${s.verify.error!.offset}: ${s.verify.error!.reason}`);
@@ -300,6 +311,8 @@ export function formatWalReport(r: WalCheckReport): string {
     const size = s.bytes > 0 ? `, ${s.bytes} bytes, ${s.blocks} blocks` : '';
     const status = s.role === 'damaged' ? `DAMAGED at byte ${s.error!.offset}: ${s.error!.reason}` : s.role + (s.why ? ` (${s.why})` : '');
     L.push(`    index ${s.index} term ${s.term}${size}: ${status}  ${s.path}`);
+    if (s.confState) L.push(`      voters ${s.confState.voters.join(',') || '-'}, learners ${s.confState.learners.join(',') || '-'}`);
+    if (s.context !== undefined) L.push(`      members: ${s.context.length > 2000 ? `${s.context.slice(0, 2000)}... (${s.context.length} chars)` : s.context}`);
   }
   for (const t of r.tempFiles) L.push(`    temporary: ${t}`);
   for (const n of r.notes) L.push(`  note: ${n}`);

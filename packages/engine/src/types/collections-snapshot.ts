@@ -2,17 +2,17 @@
 // snapshot/snapshot.ts). Each restores the same encoding, order and table layout, so a
 // restored value iterates, scans and draws random members exactly as the original.
 //
-//   list:  varint n; n × str
+//   list:  varint n; n × str (head first)
 //   hash:  u8 0 (listpack): varint n; n × (str field, str value)   — insertion order
 //          u8 1 (hashtable): the table with its layout (writeDict), each (str field, str value)
 //   set:   u8 0 (intset): varint n; n × str (the integers, ascending)
 //          u8 1 (hashtable): the table with its layout (writeDict), each str member
 
 import { readDict, registerTypeCodec, TypeCodec, writeDict } from '../snapshot/snapshot';
-import { Deque } from '../util/deque';
 import { Int64, parseInt64 } from '../util/numbers';
 import { HashValue } from './hash';
 import { ListValue } from './list';
+import { Quicklist } from './quicklist';
 import { SetValue } from './set';
 import { zsetSnapshotCodec } from './zset-snapshot';
 
@@ -22,13 +22,15 @@ const listCodec: TypeCodec = {
   write(w, v) {
     const items = (v as ListValue).items;
     w.varint(items.length);
-    for (const item of items) w.str(item);
+    for (const item of items.values()) w.str(item);
   },
   read(r) {
+    // The node layout is not part of the snapshot: the restored list packs its elements with
+    // the default limits, which changes no reply.
     const n = r.varint();
-    const items: string[] = new Array<string>(n);
-    for (let i = 0; i < n; i++) items[i] = r.str();
-    return new ListValue(Deque.from(items));
+    const items = new Quicklist();
+    for (let i = 0; i < n; i++) items.pushBack(r.str());
+    return new ListValue(items);
   },
 };
 

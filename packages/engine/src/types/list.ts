@@ -1,20 +1,23 @@
 // Lists, as Redis 7.0's t_list.c: the type's API first, then the command handlers.
 //
-// A list is a deque on a ring buffer (util/deque.ts): push and pop at both ends are O(1) with no
-// shifting, LINDEX and LSET are O(1) anywhere, LINSERT and LREM are O(n). Redis 7.0 always
-// reports the encoding "quicklist" (the listpack encoding of small lists came with 7.2).
+// A list is a quicklist (quicklist.ts): a deque of nodes that each pack many elements into one
+// Buffer (listpack.ts), as Redis's. Push and pop at both ends are O(1) amortised; LINDEX, LSET,
+// LRANGE, LINSERT, LPOS and LREM walk from the nearer end, skipping whole nodes. The node limit
+// is list-max-listpack-size when the list is created. Redis 7.0 always reports the encoding
+// "quicklist" (the listpack encoding of small lists came with 7.2).
 //
 // Blocking pops (BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP) that find nothing ask the server to park
 // the client (Call.block) and write no reply; the server runs the same command again when a push
 // signals one of its keys ready, or replies null at the timeout. Inside EXEC they reply null at
 // once, as Redis does for a client that may not block.
 
+import type { ReplyWriter } from '@keel/resp';
 import { Call, command, CommandSpec } from '../command';
 import { CommandError, ERR_NO_SUCH_KEY, ERR_SYNTAX, ERR_WRONGTYPE, errArity } from '../errors';
 import { EncodingConfig, TypedValue } from '../keyspace';
-import { Deque } from '../util/deque';
 import { Int64, intArg, parseInt64 } from '../util/numbers';
 import { timeoutArgMs } from '../util/timeout';
+import { ListCursor, nodeLimits, Quicklist } from './quicklist';
 import { countLookup } from './string';
 
 export const ERR_OUT_OF_RANGE_POSITIVE = 'ERR value is out of range, must be positive';
@@ -27,7 +30,12 @@ const ERR_COUNT_POSITIVE = 'ERR count should be greater than 0';
 export class ListValue implements TypedValue {
   readonly type = 'list';
 
-  constructor(readonly items: Deque<string> = new Deque<string>()) {}
+  constructor(readonly items: Quicklist = new Quicklist()) {}
+
+  /** An empty list whose nodes follow the configured list-max-listpack-size. */
+  static create(config: EncodingConfig): ListValue {
+    return new ListValue(new Quicklist(nodeLimits(config.listMaxListpackSize)));
+  }
 
   get length(): number {
     return this.items.length;
@@ -48,6 +56,11 @@ export class ListValue implements TypedValue {
 
   pop(where: End): string | undefined {
     return where === End.Head ? this.items.popFront() : this.items.popBack();
+  }
+
+  /** Pops an element (the list is not empty) straight into a reply. */
+  popTo(where: End, out: ReplyWriter): void {
+    this.items.popTo(where === End.Tail, out);
   }
 }
 
@@ -83,7 +96,7 @@ function removed(c: Call, key: string, list: ListValue): void {
 /** Pushes onto the list at key, creating it; a created list wakes clients blocked on the key. */
 function pushTo(c: Call, key: string, list: ListValue | undefined, v: string, where: End): ListValue {
   if (list === undefined) {
-    list = new ListValue();
+    list = ListValue.create(c.engine.config);
     c.db.set(key, list);
     c.signalReady(key);
   }
@@ -134,11 +147,6 @@ function clampRange(startArg: Int64, endArg: Int64, len: number): [number, numbe
   return [start, end];
 }
 
-function replyElements(c: Call, items: string[]): void {
-  c.out.array(items.length);
-  for (const v of items) c.out.bulk(v);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Push and pop
 
@@ -151,7 +159,7 @@ function pushGeneric(c: Call, where: End, existingOnly: boolean): void {
       c.out.integer(0);
       return;
     }
-    list = new ListValue();
+    list = ListValue.create(c.engine.config);
     c.db.set(key, list);
     c.signalReady(key);
   }
@@ -160,13 +168,12 @@ function pushGeneric(c: Call, where: End, existingOnly: boolean): void {
   c.out.integer(list.length);
 }
 
-/** Pops up to count elements (in pop order) and deletes the key if that emptied it. */
-function popRange(c: Call, key: string, list: ListValue, where: End, count: number): string[] {
+/** Pops up to count elements into an array reply (in pop order); deletes the key if emptied. */
+function popRange(c: Call, key: string, list: ListValue, where: End, count: number): void {
   const n = Math.min(count, list.length);
-  const out: string[] = new Array<string>(n);
-  for (let i = 0; i < n; i++) out[i] = list.pop(where)!;
+  c.out.array(n);
+  for (let i = 0; i < n; i++) list.popTo(where, c.out);
   removed(c, key, list);
-  return out;
 }
 
 /** LPOP RPOP key [count] */
@@ -183,16 +190,15 @@ function popGeneric(c: Call, where: End): void {
     return;
   }
   if (!hasCount) {
-    const v = list.pop(where)!;
+    list.popTo(where, c.out);
     removed(c, key, list);
-    c.out.bulk(v);
     return;
   }
   if (count === 0) {
     c.out.array(0);
     return;
   }
-  replyElements(c, popRange(c, key, list, where, count));
+  popRange(c, key, list, where, count);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,9 +218,10 @@ function lrangeCommand(c: Call): void {
     c.out.array(0);
     return;
   }
-  const items = list!.items;
-  c.out.array(range[1] - range[0] + 1);
-  for (let i = range[0]; i <= range[1]; i++) c.out.bulk(items.get(i));
+  const n = range[1] - range[0] + 1;
+  c.out.array(n);
+  const cur = list!.items.cursor(range[0]);
+  for (let i = 0; i < n; i++, cur.next()) cur.reply(c.out);
 }
 
 /** The position of a (possibly negative) index in a list of len, or -1 if outside. */
@@ -232,7 +239,7 @@ function lindexCommand(c: Call): void {
   }
   const i = indexIn(intArg(c.argv[2]!), list.length);
   if (i < 0) c.out.nullBulk();
-  else c.out.bulk(list.items.get(i));
+  else list.items.cursor(i).reply(c.out);
 }
 
 /** LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len] */
@@ -268,16 +275,15 @@ function lposCommand(c: Call): void {
     else c.out.nullBulk();
     return;
   }
-  const items = list.items;
-  const len = items.length;
+  const len = list.length;
   const found: number[] = [];
   let matches = 0;
-  for (let k = 0; k < len && (maxlen === 0 || k < maxlen); k++) {
-    const i = fromTail ? len - 1 - k : k;
-    if (items.get(i) !== element) continue;
+  const cur = list.items.cursor(fromTail ? len - 1 : 0);
+  for (let k = 0; k < len && (maxlen === 0 || k < maxlen); k++, fromTail ? cur.prev() : cur.next()) {
+    if (!cur.equals(element)) continue;
     matches++;
     if (matches < wanted) continue;
-    found.push(i);
+    found.push(cur.index);
     if (count === -1 || (count !== 0 && matches - wanted + 1 >= count)) break;
   }
   if (count !== -1) {
@@ -299,9 +305,19 @@ function lsetCommand(c: Call): void {
   if (list === undefined) throw new CommandError(ERR_NO_SUCH_KEY);
   const i = indexIn(intArg(c.argv[2]!), list.length);
   if (i < 0) throw new CommandError(ERR_INDEX_OUT_OF_RANGE);
-  list.items.set(i, c.argv[3]!);
+  list.items.set(list.items.cursor(i), c.argv[3]!);
   c.touch(key);
   c.out.ok();
+}
+
+/** A cursor on the first element equal to s, or null. */
+function findFirst(items: Quicklist, s: string): ListCursor | null {
+  if (items.length === 0) return null;
+  const cur = items.cursor(0);
+  do {
+    if (cur.equals(s)) return cur;
+  } while (cur.next());
+  return null;
 }
 
 /** LINSERT key BEFORE|AFTER pivot element */
@@ -315,16 +331,15 @@ function linsertCommand(c: Call): void {
     c.out.integer(0);
     return;
   }
-  const items = list.items;
   const pivot = argv[3]!;
-  for (let i = 0; i < items.length; i++) {
-    if (items.get(i) !== pivot) continue;
-    items.insert(where === 'after' ? i + 1 : i, argv[4]!);
-    c.touch(key);
-    c.out.integer(items.length);
+  const cur = findFirst(list.items, pivot);
+  if (cur === null) {
+    c.out.integer(-1);
     return;
   }
-  c.out.integer(-1);
+  list.items.insert(cur, argv[4]!, where === 'after');
+  c.touch(key);
+  c.out.integer(list.length);
 }
 
 /** LREM key count element: count > 0 from the head, < 0 from the tail, 0 every one. */
@@ -338,7 +353,7 @@ function lremCommand(c: Call): void {
   }
   const element = c.argv[3]!;
   const limit = count === 0 ? Infinity : Math.abs(count);
-  const n = list.items.removeWhere((v) => v !== element, limit, count < 0);
+  const n = list.items.removeMatching(element, limit, count < 0);
   if (n !== 0) removed(c, key, list);
   c.out.integer(n);
 }
@@ -396,10 +411,9 @@ function mpopFirst(c: Call, keys: string[], where: End, count: number): boolean 
   for (const key of keys) {
     const list = writeList(c, key);
     if (list === undefined) continue;
-    const items = popRange(c, key, list, where, count);
     c.out.array(2);
     c.out.bulk(key);
-    replyElements(c, items);
+    popRange(c, key, list, where, count);
     return true;
   }
   return false;
@@ -470,11 +484,10 @@ function bpopGeneric(c: Call, where: End): void {
   for (const key of keys) {
     const list = writeList(c, key);
     if (list === undefined) continue;
-    const v = list.pop(where)!;
-    removed(c, key, list);
     c.out.array(2);
     c.out.bulk(key);
-    c.out.bulk(v);
+    list.popTo(where, c.out);
+    removed(c, key, list);
     return;
   }
   blockOrNull(c, keys, timeoutMs, 'nullArray');

@@ -3,9 +3,9 @@
 // STORE. Kept apart so that sort.ts depends on one small surface.
 
 import type { EncodingConfig, Value } from '../keyspace';
-import { Deque } from '../util/deque';
 import { HashValue } from './hash';
 import { ListValue } from './list';
+import { nodeLimits, Quicklist } from './quicklist';
 import { SetValue } from './set';
 import { SortedSet } from './sortedset';
 
@@ -50,7 +50,9 @@ function listElements(list: ListValue): ElementSource {
     all: () => items.toArray(),
     range: (start, n, reverse) => {
       const out: string[] = [];
-      for (let i = 0; i < n && start + i < items.length; i++) out.push(items.get(reverse ? items.length - 1 - start - i : start + i));
+      if (start < 0 || start >= items.length || n <= 0) return out;
+      const cur = items.cursor(reverse ? items.length - 1 - start : start);
+      for (let i = 0; i < n && start + i < items.length; i++, reverse ? cur.prev() : cur.next()) out.push(cur.value());
       return out;
     },
   };
@@ -78,6 +80,6 @@ export function hashField(v: Value, field: string): string | null {
 }
 
 /** A new list holding the items, head first (SORT ... STORE). */
-export function makeList(items: string[], _config: EncodingConfig): Value {
-  return new ListValue(Deque.from(items));
+export function makeList(items: string[], config: EncodingConfig): Value {
+  return new ListValue(Quicklist.from(items, nodeLimits(config.listMaxListpackSize)));
 }

@@ -2,8 +2,10 @@
 // index, with no shifting of elements. The capacity is a power of two; it doubles when full and
 // halves when a quarter full, so memory stays proportional to the length and every operation is
 // amortized O(1). Inserting or removing in the middle moves the shorter side: O(min(i, n - i)).
+// Lists keep their quicklist nodes in one (types/quicklist.ts).
 
-const CAPACITY_MIN = 8;
+// One: most lists are one quicklist node, and a deque of them should cost one slot.
+const CAPACITY_MIN = 1;
 
 export class Deque<T> {
   private buf: Array<T | undefined>;
@@ -86,42 +88,16 @@ export class Deque<T> {
     this.set(i, v);
   }
 
-  /** Removes the elements outside [start, end] (inclusive, both within [0, length)), or all. */
-  trim(start: number, end: number): void {
-    if (start > end) {
-      this.clear();
-      return;
-    }
-    while (this.len > end + 1) this.popBackNoShrink();
-    for (let j = 0; j < start; j++) this.popFrontNoShrink();
-    this.maybeShrink();
-  }
-
-  /**
-   * Keeps the elements for which keep() is true, in order, in one O(n) pass; stops removing
-   * after `limit` removals (scanning from the back when fromBack). Returns how many it removed.
-   */
-  removeWhere(keep: (v: T) => boolean, limit: number, fromBack: boolean): number {
-    const n = this.len;
-    const out: T[] = [];
-    let removed = 0;
-    if (!fromBack) {
-      for (let i = 0; i < n; i++) {
-        const v = this.get(i);
-        if (removed < limit && !keep(v)) removed++;
-        else out.push(v);
-      }
+  /** Removes the element at index i (0 <= i < length), moving the shorter side. */
+  removeAt(i: number): void {
+    if (i < this.len / 2) {
+      for (let j = i; j > 0; j--) this.set(j, this.get(j - 1));
+      this.popFrontNoShrink();
     } else {
-      for (let i = n - 1; i >= 0; i--) {
-        const v = this.get(i);
-        if (removed < limit && !keep(v)) removed++;
-        else out.push(v);
-      }
-      out.reverse();
+      for (let j = i; j < this.len - 1; j++) this.set(j, this.get(j + 1));
+      this.popBackNoShrink();
     }
-    if (removed === 0) return 0;
-    this.replaceWith(out);
-    return removed;
+    this.maybeShrink();
   }
 
   clear(): void {
@@ -162,12 +138,6 @@ export class Deque<T> {
   private popBackNoShrink(): void {
     this.buf[(this.head + this.len - 1) & this.mask] = undefined;
     this.len--;
-  }
-
-  private replaceWith(items: T[]): void {
-    this.clear();
-    if (items.length > CAPACITY_MIN) this.resize(items.length);
-    for (const v of items) this.pushBack(v);
   }
 
   private maybeShrink(): void {

@@ -45,7 +45,8 @@ export function infoText(server: KeelServer, sections: string[]): string {
   const include = (s: string) => all || (useDefault && DEFAULT_SECTIONS.includes(s)) || want.has(s);
   const now = Date.now();
   const mem = process.memoryUsage();
-  const usedMemory = mem.heapUsed + mem.external + mem.arrayBuffers;
+  // external already includes arrayBuffers (every Buffer): adding both counted Buffers twice.
+  const usedMemory = mem.heapUsed + mem.external;
   const uptime = Math.floor((now - server.stats.startedAtMs) / 1000);
   const e = server.engine;
   const out: string[] = [];

@@ -27,6 +27,8 @@ import type { ShardNode } from './shard-node';
 /** A learner this close to the leader's last index is promoted. */
 export const ADD_CATCHUP_LAG_ENTRIES = 1000;
 const DEFAULT_TIMEOUT_MS = 300_000;
+/** Members (voters and learners) a shard may have: raft groups are small; this bounds the book. */
+export const MEMBERS_MAX = 32;
 const TIMEOUT_MS_MAX = 3_600_000;
 const CHANGE_APPLY_TIMEOUT_MS = 10_000;
 const POLL_MS = 10;
@@ -104,7 +106,14 @@ async function proposeAndApply(node: ShardNode, cc: ConfChangeV2, what: string):
   }
   const term = node.confApplied.get(index);
   if (term === at.term) return index;
-  if (term !== undefined || node.driver.node.raft.raftLog.term(index) !== at.term) {
+  let termAt: number | undefined;
+  try {
+    termAt = node.driver.node.raft.raftLog.term(index);
+  } catch {
+    termAt = undefined; // compacted meanwhile: which of the two below cannot be told; neither changed anything
+  }
+  if (termAt === undefined) throw new AdminError(`TRYAGAIN ${what} did not apply (refused by raft, or replaced by another leader's entry at index ${index}); nothing was changed`);
+  if (term !== undefined || termAt !== at.term) {
     throw new AdminError(`TRYAGAIN Leadership changed before ${what} committed (another leader's entry took index ${index}); nothing was changed`);
   }
   throw new AdminError(`TRYAGAIN Raft refused ${what} (another membership change is pending, or the new leader has not committed an entry yet); nothing was changed, retry`);
@@ -123,6 +132,9 @@ export function addNodeSpec(node: ShardNode): CommandSpec {
     }
     const timeoutMs = parseTimeout(c.argv, 3);
     const client = leaderGate(node, c);
+    if (node.transport.port === 0) {
+      throw new CommandError(`ERR this node has no node-to-node listener (a shard of one started without --peers): restart it with --peers n${node.id}=host:port[@clusterport] so that it can have peers`);
+    }
     if (!node.hasSnapshotFiles) throw new CommandError('ERR this node has no snapshot files (an in-memory store): it cannot send a new member its state');
     if (node.book.removedIndex(id) !== undefined) {
       throw new CommandError(`ERR node ${id} was removed from this shard (at log index ${node.book.removedIndex(id)}); a removed id is never reused: give the new node another number`);
@@ -142,6 +154,7 @@ export function addNodeSpec(node: ShardNode): CommandSpec {
       c.out.ok(); // already a voter at this address
       return;
     }
+    if (!confMembers(cs).has(id) && confMembers(cs).size >= MEMBERS_MAX) throw new CommandError(`ERR a shard has at most ${MEMBERS_MAX} members; remove one first`);
     const what = `adding node ${id}`;
     runParked(node, client, what, async () => {
       const t0 = performance.now();

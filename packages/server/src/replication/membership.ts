@@ -57,19 +57,19 @@ export function checkMember(m: unknown): ShardMember {
   if (!isPort(r.clusterPort)) throw new MembershipError(`member ${r.id}: bad cluster port ${String(r.clusterPort)}`);
   const out: ShardMember = { id: r.id, host: r.host, clusterPort: r.clusterPort };
   if (r.clientAddress !== undefined) {
-    if (typeof r.clientAddress !== 'string' || parseHostPort(r.clientAddress) === null) throw new MembershipError(`member ${r.id}: bad client address ${JSON.stringify(r.clientAddress)}`);
+    if (typeof r.clientAddress !== 'string' || parseHostPort(r.clientAddress, 0) === null) throw new MembershipError(`member ${r.id}: bad client address ${JSON.stringify(r.clientAddress)}`);
     out.clientAddress = r.clientAddress;
   }
   return out;
 }
 
-/** host:port → [host, port], or null. */
-export function parseHostPort(s: string): [string, number] | null {
+/** host:port → [host, port], or null (a port below `portMin` is refused). */
+export function parseHostPort(s: string, portMin = 1): [string, number] | null {
   const i = s.lastIndexOf(':');
   if (i <= 0) return null;
   const host = s.slice(0, i);
   const port = Number(s.slice(i + 1));
-  if (!/^\d{1,5}$/.test(s.slice(i + 1)) || port < 1 || port > 65535 || !validHost(host)) return null;
+  if (!/^\d{1,5}$/.test(s.slice(i + 1)) || port < portMin || port > 65535 || !validHost(host)) return null;
   return [host, port];
 }
 
@@ -94,7 +94,7 @@ export class MemberBook {
 
   static of(members: readonly ShardMember[]): MemberBook {
     const b = new MemberBook();
-    for (const m of members) b.set(m);
+    for (const m of members) b.set(checkMember(m)); // only the fields of a ShardMember
     return b;
   }
 

@@ -242,7 +242,7 @@ export class ShardNode implements StateMachine {
    */
   async handOff(timeoutMs = 2000, graceMs = 200): Promise<string> {
     this.proxy?.stopForwarding(); // clients are told where the leader is, rather than forwarded by a node about to exit
-    if (this.closed || this.driver === undefined) return 'not running';
+    if (this.closed || this.driver === undefined || this.driver.isStopped) return 'not running';
     if (this.driver.node.raft.trk.confState().voters.every((id) => id === this.id)) return 'no other voter: nothing to hand off';
     if (!this.driver.isLeader) return 'not the leader: nothing to hand off';
     const deadline = performance.now() + timeoutMs;
@@ -326,6 +326,13 @@ export class ShardNode implements StateMachine {
     this.server.router = o.unsafeTestStaleReads === true ? null : this.proxy;
     // A shard of one started without a cluster port has no peers to listen for (and cannot grow).
     const me = o.members.find((m) => m.id === o.id)!;
+    const recorded = this.book.get(o.id);
+    if (recorded !== undefined && (recorded.host !== me.host || recorded.clusterPort !== me.clusterPort)) {
+      this.server.log.warning(
+        `raft: this node listens for peers on ${me.host}:${me.clusterPort}, but the shard's member book (replicated) has it at ${recorded.host}:${recorded.clusterPort}: peers will dial the latter. ` +
+          'An address cannot change in place: restore the old one, or remove this node and add it again under a new id',
+      );
+    }
     const clusterPort = this.book.size > 1 || me.clusterPort !== 0 || o.join === true ? await this.transport.start() : 0;
     this.driver.start();
     const voters = this.driver.node.raft.trk.confState().voters;
