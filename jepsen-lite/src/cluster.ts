@@ -154,6 +154,10 @@ export class Cluster {
     return c;
   }
 
+  get membership(): boolean {
+    return this.opts.membership === true;
+  }
+
   get size(): number {
     return this.nodes.length;
   }

@@ -10,13 +10,18 @@
 //   transfer:  move the leadership to a random other node (KEEL.TRANSFERLEADER to the leader)
 //   slow:      delay every node-to-node link, or the leader's links, by 50 to 400 ms (both ways;
 //              the election timeout is 200 ms); take the delay away at the end
+//   membership: remove the leader or a random node from the shard (KEEL.REMOVENODE at the
+//              leader), kill it and wipe its data; at the end a new node (a new id: ids are never
+//              reused) joins in its slot (keel server --join, KEEL.ADDNODE), so the shard is back
+//              to full size before the next fault. One node out at a time, on 3 nodes as on 5.
+//              Needs a cluster started with `membership: true`.
 
 import { Cluster, HOST, sleep } from './cluster';
 import { ReplyError, RespConn } from './resp';
 import { History } from './history';
 import { Rng } from './rng';
 
-export const NEMESES = ['kill', 'pause', 'partition', 'transfer', 'slow'] as const;
+export const NEMESES = ['kill', 'pause', 'partition', 'transfer', 'slow', 'membership'] as const;
 const PARTITIONS = ['isolate-leader', 'isolate-random', 'leader-minority', 'bridge', 'leader-out', 'leader-in'] as const;
 export type NemesisName = (typeof NEMESES)[number];
 
@@ -99,6 +104,29 @@ export class Nemesis {
     this.record('end', 'transferred', { to: toName, result });
   }
 
+  /**
+   * Removes a node (the leader or a random one), holds, and puts a new node in its slot. The
+   * window ends once the new node is a voter; replaceNode throws (a harness error) if it is not
+   * one within its bound. A removal that did not succeed within its bound ends the window with
+   * its reply, and nothing else is done.
+   */
+  private async membership(hold: () => Promise<void>): Promise<void> {
+    const { node, which } = await this.target();
+    const removed = this.cluster.nodes[node]!.name;
+    this.record('start', 'membership', { remove: removed, slot: node + 1, which });
+    const t0 = Date.now();
+    const r = await this.cluster.removeNode(node);
+    if (r !== 'OK') {
+      this.record('end', 'not-removed', { node: removed, result: r, ms: Date.now() - t0 });
+      return;
+    }
+    const removeMs = Date.now() - t0;
+    await hold();
+    const t1 = Date.now();
+    await this.cluster.replaceNode(node);
+    this.record('end', 'rejoined', { removed, added: this.cluster.nodes[node]!.name, slot: node + 1, removeMs, addMs: Date.now() - t1 });
+  }
+
   private async target(): Promise<{ node: number; which: string }> {
     if (this.rng.next() < 0.5) {
       const leader = await this.cluster.findLeader(1500);
@@ -110,6 +138,7 @@ export class Nemesis {
   /** Runs faults until stop() says so; every fault is healed before it returns. */
   async run(stop: () => boolean): Promise<void> {
     if (this.kinds.length === 0) return;
+    if (this.kinds.includes('membership') && !this.cluster.membership) throw new Error('the membership nemesis needs a cluster started with membership: true');
     const wait = async (range: [number, number]) => {
       const end = Date.now() + this.timeRng.int(range[0], range[1]);
       while (Date.now() < end && !stop()) await sleep(Math.min(50, end - Date.now()));
@@ -135,6 +164,8 @@ export class Nemesis {
         this.record('end', 'resume', { node: this.cluster.nodes[node]!.name });
       } else if (kind === 'transfer') {
         await this.transfer();
+      } else if (kind === 'membership') {
+        await this.membership(() => wait(this.opts.holdMs));
       } else if (kind === 'slow') {
         const delayMs = this.rng.int(50, 400);
         const leaderOnly = this.rng.next() < 0.5;

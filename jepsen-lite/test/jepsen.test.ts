@@ -1,6 +1,7 @@
 // Real keel processes under faults (packages/cli must be built). Every workload at once (as
 // `--workload all`) runs for 24 s at a fixed seed under every kind of fault (kill, pause,
-// partition, leadership transfer, slow links); the
+// partition, leadership transfer, slow links, membership: a node removed and a new one added);
+// the
 // checkers must find nothing, and the results folder must hold everything the report promises.
 // (broken-server.test.ts shows that these checkers do find anomalies when the server has them.)
 
@@ -51,9 +52,13 @@ test('every workload under every kind of fault (seed 36): no anomaly', async () 
     log: (l) => lines.push(l),
   });
   process.stdout.write(lines.join('\n') + '\n');
-  // Seed 36's schedule starts kill, bridge partition, slow, transfer, pause: every kind of fault.
-  expect(r.faults).toBeGreaterThanOrEqual(5);
+  // Seed 36's schedule starts kill, transfer, membership, slow, partition, pause: every kind of fault.
+  expect(r.faults).toBeGreaterThanOrEqual(6);
   expect(new Set(r.timeline.filter((e) => e.phase === 'start').map((e) => e.f))).toEqual(new Set(NEMESES));
+  // The membership fault removed a node and a new one (a new id) joined its slot before it ended.
+  const rejoined = r.timeline.filter((e) => e.f === 'rejoined').map((e) => e.value as { removed: string; added: string });
+  expect(rejoined.length).toBeGreaterThanOrEqual(1);
+  for (const x of rejoined) expect(Number(x.added.slice(1))).toBeGreaterThan(4); // n4 is the seed
   expect(r.verdicts.map((v) => v.checker)).toEqual([...WORKLOADS]);
   for (const v of r.verdicts) {
     if (v.valid !== true) process.stdout.write(JSON.stringify(v, null, 2).slice(0, 5000) + '\n');
@@ -73,6 +78,7 @@ test('every workload under every kind of fault (seed 36): no anomaly', async () 
   const timeline = JSON.parse(fs.readFileSync(path.join(dir, 'timeline.json'), 'utf8')) as TimelineEntry[];
   expect(timeline.filter((e) => e.phase === 'start').length).toBe(r.faults);
   for (const n of ['n1', 'n2', 'n3']) expect(fs.readFileSync(path.join(dir, 'logs', `${n}.log`), 'utf8')).toMatch(/Ready to accept connections/);
+  expect(fs.readFileSync(path.join(dir, 'logs', 'seed.log'), 'utf8')).toMatch(/the seed n4 was removed and stopped/);
   const html = fs.readFileSync(path.join(dir, 'report.html'), 'utf8');
   expect(html.match(/<svg /g)).toHaveLength(2);
   expect(html.match(/<rect [^>]*fill-opacity="0.18"/g)).toHaveLength(2 * r.faults);
