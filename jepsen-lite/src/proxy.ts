@@ -97,6 +97,11 @@ export class LinkProxy {
     });
   }
 
+  /** Connections open through this link now (each counted once: the accepted side). */
+  get connections(): number {
+    return this.sockets.size / 2;
+  }
+
   block(): void {
     this.blocked = true;
     for (const s of this.sockets) s.destroy();

@@ -8,7 +8,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Cluster, sleep } from '../src/cluster';
+import { Cluster, HOST, sleep } from '../src/cluster';
+import { RespConn } from '../src/resp';
 import { HistoryEvent, readHistory } from '../src/history';
 import { NEMESES, TimelineEntry } from '../src/nemesis';
 import { run } from '../src/run';
@@ -38,6 +39,58 @@ test('the proxies partition: an isolated leader is replaced, and heals', async (
     await c.close();
   }
 }, 60000);
+
+test('membership mode: a node replaced (a new id), made leader: its links in and out pass its proxies, and isolating it elects another', async () => {
+  const c = await Cluster.start({ membership: true });
+  const info = async (i: number) => {
+    const k = await RespConn.connect(HOST, c.nodes[i]!.port, 1000);
+    try {
+      return String(await k.cmd(['INFO', 'raft'], 2000));
+    } finally {
+      k.close();
+    }
+  };
+  try {
+    const leader = await c.findLeader(15000);
+    expect(leader).toBeDefined();
+    const s = leader!;
+    const old = c.nodes[s]!.name;
+    expect(await c.removeNode(s)).toBe('OK');
+    const next = await c.findLeader(10000);
+    expect(next).toBeDefined();
+    expect(next).not.toBe(s);
+    expect(await c.replaceNode(s)).toBe('OK');
+    const added = c.nodes[s]!.name;
+    expect(added).not.toBe(old);
+    const id = (name: string) => name.slice(1);
+    const raft = await info(next!);
+    expect(raft).toMatch(new RegExp(`raft_voters:([\\d,]*,)?${id(added)}(,|\\r)`));
+    expect(raft).toMatch(new RegExp(`raft_removed:.*\\b${id(old)}\\b`));
+    expect(raft).toMatch(/raft_removed:.*\b4\b/); // the seed
+    expect(await c.admin(['KEEL.TRANSFERLEADER', added], 15000, 5000)).toBe('OK');
+    expect(await c.findLeader(5000)).toBe(s);
+    const others = [0, 1, 2].filter((i) => i !== s);
+    // The new node learned its peers' addresses from a snapshot and they learned its address from
+    // the log: every link of it still goes through the proxy of that directed link.
+    const end = Date.now() + 10000;
+    const linked = () => others.every((j) => c.proxies[s]![j]!.connections > 0 && c.proxies[j]![s]!.connections > 0);
+    while (!linked() && Date.now() < end) await sleep(50);
+    expect(others.map((j) => [c.proxies[s]![j]!.connections > 0, c.proxies[j]![s]!.connections > 0])).toEqual([[true, true], [true, true]]);
+    c.partition([s], others);
+    let l: number | undefined;
+    const deadline = Date.now() + 10000;
+    while (Date.now() < deadline) {
+      l = await c.findLeader(1000);
+      if (l !== undefined && l !== s) break;
+      await sleep(100);
+    }
+    expect(others).toContain(l);
+    c.heal();
+    expect(await c.findLeader(10000)).toBeDefined();
+  } finally {
+    await c.close();
+  }
+}, 90000);
 
 test('every workload under every kind of fault (seed 36): no anomaly', async () => {
   const dir = path.join(out, 'all');
