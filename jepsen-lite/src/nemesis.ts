@@ -13,7 +13,8 @@
 //   membership: remove the leader or a random node from the shard (KEEL.REMOVENODE at the
 //              leader), kill it and wipe its data; at the end a new node (a new id: ids are never
 //              reused) joins in its slot (keel server --join, KEEL.ADDNODE), so the shard is back
-//              to full size before the next fault. One node out at a time, on 3 nodes as on 5.
+//              to full size before the next fault. On 3 nodes one node out at a time; on 5 or
+//              more up to size - 3 (at least 3 voters stay).
 //              Needs a cluster started with `membership: true`.
 
 import { Cluster, HOST, sleep } from './cluster';
@@ -105,26 +106,44 @@ export class Nemesis {
   }
 
   /**
-   * Removes a node (the leader or a random one), holds, and puts a new node in its slot. The
-   * window ends once the new node is a voter; replaceNode throws (a harness error) if it is not
-   * one within its bound. A removal that did not succeed within its bound ends the window with
-   * its reply, and nothing else is done.
+   * Removes nodes (the first the leader or a random one; on 5 nodes or more up to size - 3 of
+   * them, one after another, so that at least 3 voters remain; on 3 nodes one), holds, and puts
+   * a new node in each slot. The window ends once every new node is a voter; replaceNode throws
+   * (a harness error) if one is not within its bound. A removal that did not succeed within its
+   * bound (no leader answered for 20 s) stops the removals there; the nodes already removed are
+   * replaced as usual.
    */
   private async membership(hold: () => Promise<void>): Promise<void> {
-    const { node, which } = await this.target();
-    const removed = this.cluster.nodes[node]!.name;
-    this.record('start', 'membership', { remove: removed, slot: node + 1, which });
+    const count = this.rng.int(1, Math.max(1, this.cluster.size - 3));
+    const first = await this.target();
+    const rest = this.shuffle(this.cluster.nodes.map((n) => n.index).filter((i) => i !== first.node)).slice(0, count - 1);
+    const slots = [first.node, ...rest];
+    const name = (i: number) => this.cluster.nodes[i]!.name;
+    this.record('start', 'membership', { remove: slots.map(name), slots: slots.map((i) => i + 1), which: first.which });
     const t0 = Date.now();
-    const r = await this.cluster.removeNode(node);
-    if (r !== 'OK') {
-      this.record('end', 'not-removed', { node: removed, result: r, ms: Date.now() - t0 });
-      return;
+    const removed: number[] = [];
+    const notRemoved: Array<{ node: string; result: string }> = [];
+    for (const i of slots) {
+      const r = await this.cluster.removeNode(i);
+      if (r !== 'OK') {
+        notRemoved.push({ node: name(i), result: r });
+        break;
+      }
+      removed.push(i);
     }
     const removeMs = Date.now() - t0;
-    await hold();
+    const removedNames = removed.map(name);
+    if (removed.length > 0) await hold();
     const t1 = Date.now();
-    await this.cluster.replaceNode(node);
-    this.record('end', 'rejoined', { removed, added: this.cluster.nodes[node]!.name, slot: node + 1, removeMs, addMs: Date.now() - t1 });
+    for (const i of removed) await this.cluster.replaceNode(i);
+    this.record('end', removed.length > 0 ? 'rejoined' : 'not-removed', {
+      removed: removedNames,
+      added: removed.map(name),
+      slots: removed.map((i) => i + 1),
+      ...(notRemoved.length > 0 ? { notRemoved } : {}),
+      removeMs,
+      addMs: Date.now() - t1,
+    });
   }
 
   private async target(): Promise<{ node: number; which: string }> {
