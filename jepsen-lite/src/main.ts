@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// jepsen-lite run --workload register|set|counter|list-append|all --nemesis kill,pause,partition,transfer,slow|all|none
+// jepsen-lite run --workload register|set|counter|list-append|all --nemesis kill,pause,partition,transfer,slow,membership|all|none
 //                 --time 30 --seed 7 --out results/ [--concurrency 4] [--reads home|leader]
 //                 [--check-time 60] [--nodes 3] [--server-args "--flag value ..."]
 // Prints the verdict per checker and writes the results folder; exits 1 on any anomaly,
@@ -12,7 +12,7 @@ import { WORKLOADS, WorkloadName } from './workloads';
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`jepsen-lite: ${msg}\n`);
   process.stderr.write(
-    'usage: jepsen-lite run --workload register|set|counter|list-append|all (comma-separated) --nemesis kill,pause,partition,transfer,slow|all|none\n' +
+    'usage: jepsen-lite run --workload register|set|counter|list-append|all (comma-separated) --nemesis kill,pause,partition,transfer,slow,membership|all|none\n' +
       '                       --time 30 --seed 7 --out results/ [--concurrency 4] [--reads home|leader] [--check-time 60]\n' +
       '                       [--nodes 3] [--server-args "--extra keel server arguments"]\n',
   );

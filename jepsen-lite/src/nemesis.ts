@@ -10,13 +10,19 @@
 //   transfer:  move the leadership to a random other node (KEEL.TRANSFERLEADER to the leader)
 //   slow:      delay every node-to-node link, or the leader's links, by 50 to 400 ms (both ways;
 //              the election timeout is 200 ms); take the delay away at the end
+//   membership: remove the leader or a random node from the shard (KEEL.REMOVENODE at the
+//              leader), kill it and wipe its data; at the end a new node (a new id: ids are never
+//              reused) joins in its slot (keel server --join, KEEL.ADDNODE), so the shard is back
+//              to full size before the next fault. On 3 nodes one node out at a time; on 5 or
+//              more up to size - 3 (at least 3 voters stay).
+//              Needs a cluster started with `membership: true`.
 
 import { Cluster, HOST, sleep } from './cluster';
 import { ReplyError, RespConn } from './resp';
 import { History } from './history';
 import { Rng } from './rng';
 
-export const NEMESES = ['kill', 'pause', 'partition', 'transfer', 'slow'] as const;
+export const NEMESES = ['kill', 'pause', 'partition', 'transfer', 'slow', 'membership'] as const;
 const PARTITIONS = ['isolate-leader', 'isolate-random', 'leader-minority', 'bridge', 'leader-out', 'leader-in'] as const;
 export type NemesisName = (typeof NEMESES)[number];
 
@@ -99,6 +105,47 @@ export class Nemesis {
     this.record('end', 'transferred', { to: toName, result });
   }
 
+  /**
+   * Removes nodes (the first the leader or a random one; on 5 nodes or more up to size - 3 of
+   * them, one after another, so that at least 3 voters remain; on 3 nodes one), holds, and puts
+   * a new node in each slot. The window ends once every new node is a voter; replaceNode throws
+   * (a harness error) if one is not within its bound. A removal that did not succeed within its
+   * bound (no leader answered for 20 s) stops the removals there; the nodes already removed are
+   * replaced as usual.
+   */
+  private async membership(hold: () => Promise<void>): Promise<void> {
+    const count = this.rng.int(1, Math.max(1, this.cluster.size - 3));
+    const first = await this.target();
+    const rest = this.shuffle(this.cluster.nodes.map((n) => n.index).filter((i) => i !== first.node)).slice(0, count - 1);
+    const slots = [first.node, ...rest];
+    const name = (i: number) => this.cluster.nodes[i]!.name;
+    this.record('start', 'membership', { remove: slots.map(name), slots: slots.map((i) => i + 1), which: first.which });
+    const t0 = Date.now();
+    const removed: number[] = [];
+    const notRemoved: Array<{ node: string; result: string }> = [];
+    for (const i of slots) {
+      const r = await this.cluster.removeNode(i);
+      if (r !== 'OK') {
+        notRemoved.push({ node: name(i), result: r });
+        break;
+      }
+      removed.push(i);
+    }
+    const removeMs = Date.now() - t0;
+    const removedNames = removed.map(name);
+    if (removed.length > 0) await hold();
+    const t1 = Date.now();
+    for (const i of removed) await this.cluster.replaceNode(i);
+    this.record('end', removed.length > 0 ? 'rejoined' : 'not-removed', {
+      removed: removedNames,
+      added: removed.map(name),
+      slots: removed.map((i) => i + 1),
+      ...(notRemoved.length > 0 ? { notRemoved } : {}),
+      removeMs,
+      addMs: Date.now() - t1,
+    });
+  }
+
   private async target(): Promise<{ node: number; which: string }> {
     if (this.rng.next() < 0.5) {
       const leader = await this.cluster.findLeader(1500);
@@ -110,6 +157,7 @@ export class Nemesis {
   /** Runs faults until stop() says so; every fault is healed before it returns. */
   async run(stop: () => boolean): Promise<void> {
     if (this.kinds.length === 0) return;
+    if (this.kinds.includes('membership') && !this.cluster.membership) throw new Error('the membership nemesis needs a cluster started with membership: true');
     const wait = async (range: [number, number]) => {
       const end = Date.now() + this.timeRng.int(range[0], range[1]);
       while (Date.now() < end && !stop()) await sleep(Math.min(50, end - Date.now()));
@@ -135,6 +183,8 @@ export class Nemesis {
         this.record('end', 'resume', { node: this.cluster.nodes[node]!.name });
       } else if (kind === 'transfer') {
         await this.transfer();
+      } else if (kind === 'membership') {
+        await this.membership(() => wait(this.opts.holdMs));
       } else if (kind === 'slow') {
         const delayMs = this.rng.int(50, 400);
         const leaderOnly = this.rng.next() < 0.5;

@@ -35,7 +35,7 @@ const W = 1000;
 const H = 260;
 const M = { left: 60, right: 20, top: 20, bottom: 36 };
 const COLORS: Record<string, string> = { ok: '#2a9d4b', fail: '#d62728', info: '#f0a000' };
-const FAULT_COLORS: Record<string, string> = { kill: '#e45756', pause: '#f2b134', partition: '#4c78a8', transfer: '#9467bd', slow: '#3aa39a' };
+const FAULT_COLORS: Record<string, string> = { kill: '#e45756', pause: '#f2b134', partition: '#4c78a8', transfer: '#9467bd', slow: '#3aa39a', membership: '#8c564b' };
 const MAX_POINTS = 20000;
 
 export function esc(s: string): string {

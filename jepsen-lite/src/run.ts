@@ -53,7 +53,7 @@ export async function run(o: RunOptions): Promise<RunResult> {
   if (o.out !== undefined) fs.mkdirSync(o.out, { recursive: true });
   const history = new History(o.out !== undefined ? path.join(o.out, 'history.jsonl') : undefined);
   const rng = new Rng(o.seed);
-  const cluster = await Cluster.start({ ...o.cluster, logDir: o.out !== undefined ? path.join(o.out, 'logs') : undefined });
+  const cluster = await Cluster.start({ ...o.cluster, membership: o.cluster?.membership ?? o.nemeses.includes('membership'), logDir: o.out !== undefined ? path.join(o.out, 'logs') : undefined });
   const concurrency = o.concurrency ?? 4;
   const hint = new LeaderHint();
   const nemesis = new Nemesis(cluster, history, o.nemeses, rng.fork(1000), o.nemesis);
@@ -130,7 +130,8 @@ export async function run(o: RunOptions): Promise<RunResult> {
       ops: report.ops,
       timeline: report.result.timeline,
       verdicts: report.result.verdicts,
-      logs: Array.from({ length: o.cluster?.nodes ?? 3 }, (_, i) => `logs/n${i + 1}.log`),
+      // Logs are by slot (n<i>.log: whichever nodes were in slot i); seed.log: a membership run's seed.
+      logs: [...Array.from({ length: o.cluster?.nodes ?? 3 }, (_, i) => `logs/n${i + 1}.log`), ...(fs.existsSync(path.join(o.out, 'logs', 'seed.log')) ? ['logs/seed.log'] : [])],
     });
     log(`jepsen-lite: report in ${file}`);
   }
