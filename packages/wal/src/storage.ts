@@ -97,6 +97,8 @@ export interface WalStats {
   cachedEntries: number;
   cachedBytes: number;
   syncMsTotal: number;
+  /** persist() calls that only moved the commit index, written with the next batch. */
+  deferredCommits: number;
 }
 
 export interface RecoveryReport {
@@ -144,7 +146,7 @@ export class DurableStorage implements Storage {
   readonly policy: FsyncPolicy;
   readonly logDir: string;
   readonly snapDir: string;
-  readonly stats: WalStats = { persistCalls: 0, batches: 0, syncs: 0, entriesWritten: 0, bytesWritten: 0, diskReads: 0, cachedEntries: 0, cachedBytes: 0, syncMsTotal: 0 };
+  readonly stats: WalStats = { persistCalls: 0, batches: 0, syncs: 0, entriesWritten: 0, bytesWritten: 0, diskReads: 0, cachedEntries: 0, cachedBytes: 0, syncMsTotal: 0, deferredCommits: 0 };
   recovery!: RecoveryReport;
 
   private readonly o: Required<Omit<DurableStorageOptions, 'openKv' | 'onBatch' | 'logger'>> & Pick<DurableStorageOptions, 'onBatch' | 'logger'>;
@@ -471,6 +473,13 @@ export class DurableStorage implements Storage {
     if (req.entries && req.entries.length > 0) this.appendEntries(req.entries, p);
     if (req.hardState) this.st.hardState = { term: req.hardState.term, vote: req.hardState.vote, commit: req.hardState.commit };
     if (req.conf) this.st.conf = { index: req.conf.index, confState: req.conf.confState };
+    if (req.mustSync === false && !req.snapshot && !(req.entries && req.entries.length > 0) && !req.conf) {
+      // Only the commit index moved. Nothing depends on it being on disk (raft learns it
+      // again from the leader, and a snapshot's index counts as committed), so it rides with
+      // the next batch instead of taking the writer for a batch of its own.
+      this.stats.deferredCommits++;
+      return Promise.resolve();
+    }
     if (req.mustSync ?? true) p.wantSync = true;
     return this.enqueue(p);
   }

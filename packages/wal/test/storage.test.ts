@@ -2,7 +2,7 @@
 // behaves), conflicting-suffix truncation, compaction, the cache, group commit.
 
 import { ConfState, MemoryStorage, RaftError, confStateOf, isRaftError } from '@keel/raft';
-import { DurableStorage, BatchInfo } from '../src';
+import { BatchInfo, CrashSimKv, DurableStorage, LevelKv } from '../src';
 import { cleanupDirs, ents, entry, summary, tmpDir, sleep } from './helpers';
 
 afterAll(cleanupDirs);
@@ -70,16 +70,37 @@ describe('persist and reload', () => {
     await r.close();
   });
 
-  test('a Ready with only a hard state change (mustSync false) is written', async () => {
+  test('a Ready that only moves the commit index (mustSync false) rides with the next batch', async () => {
     const dir = tmpDir();
-    const s = await DurableStorage.open(dir);
+    let kv: CrashSimKv | undefined;
+    const s = await DurableStorage.open(dir, { openKv: async (l) => (kv = new CrashSimKv(await LevelKv.open(l))) });
     await s.persist({ entries: ents(1, 3, 1), hardState: { term: 1, vote: 1, commit: 0 } });
-    const syncs = s.stats.syncs;
+    const batches = s.stats.batches;
     await s.persist({ hardState: { term: 1, vote: 1, commit: 3 }, mustSync: false });
-    expect(s.stats.syncs).toBe(syncs); // commit-only changes need no fsync
-    await s.close();
+    expect(s.stats.batches).toBe(batches); // no write of its own, no fsync
+    expect(s.stats.deferredCommits).toBe(1);
+    expect(s.hardState).toEqual({ term: 1, vote: 1, commit: 3 }); // raft's view has it
+    await s.persist({ entries: ents(4, 4, 1), hardState: { term: 1, vote: 1, commit: 3 } });
+    // A machine crash now keeps what the last synced batch wrote: the entries and the commit.
+    s.abandon();
+    await kv!.crash();
     const r = await DurableStorage.open(dir);
     expect(r.hardState).toEqual({ term: 1, vote: 1, commit: 3 });
+    expect(r.lastIndex()).toBe(4);
+    await r.close();
+  });
+
+  test('a commit index never written before a crash is simply lower after it (raft learns it again)', async () => {
+    const dir = tmpDir();
+    let kv: CrashSimKv | undefined;
+    const s = await DurableStorage.open(dir, { openKv: async (l) => (kv = new CrashSimKv(await LevelKv.open(l))) });
+    await s.persist({ entries: ents(1, 3, 1), hardState: { term: 1, vote: 1, commit: 0 } });
+    await s.persist({ hardState: { term: 1, vote: 1, commit: 3 }, mustSync: false });
+    s.abandon();
+    await kv!.crash();
+    const r = await DurableStorage.open(dir);
+    expect(r.hardState).toEqual({ term: 1, vote: 1, commit: 0 });
+    expect(r.lastIndex()).toBe(3); // every entry and the vote are there
     await r.close();
   });
 });

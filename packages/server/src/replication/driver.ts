@@ -116,8 +116,15 @@ export class RaftDriver {
   private ticks = 0;
   /** Readys taken whose handling has not completed (bounded by MAX_READY_IN_FLIGHT). */
   private inFlight = 0;
-  /** The completion of the last Ready taken: each one completes after the one before. */
-  private tail: Promise<void> = Promise.resolve();
+  /**
+   * Two lanes, each in Ready order: the apply lane (state, committed entries, read states) and
+   * the send lane (messages, each Ready's once its writes and all before them are durable).
+   * Applying never waits for a newer Ready's fsync, nor sending for applying.
+   */
+  private applyLane: Promise<void> = Promise.resolve();
+  private sendLane: Promise<void> = Promise.resolve();
+  /** The last store write issued (writes complete in order). */
+  private lastWrite: Promise<void> = Promise.resolve();
   /** Store writes issued and not yet done, in order. */
   private readonly writes: Write[] = [];
   private scheduled = false;
@@ -300,7 +307,7 @@ export class RaftDriver {
   /**
    * Takes every Ready raft has, without waiting for the store: each one's persist() is
    * issued at once (the store's view changes synchronously, so raft may go on reading it) and
-   * the rest of its handling is queued behind the Readys before it (complete()). The store
+   * the rest of its handling is queued behind the Readys before it, in two lanes. The store
    * writes whatever arrived while its previous write was syncing as one batch, so the next
    * fsync runs while this one's entries are applied and replied to: CPU work and fsyncs
    * overlap instead of taking turns.
@@ -315,7 +322,7 @@ export class RaftDriver {
 
   private take(): void {
     const rd = this.node.ready();
-    // 1. Persist (issued now; complete() waits for it before sending or applying).
+    // 1. Persist (issued now; the lanes wait for it before sending or applying).
     let persisted: Promise<void> | null = null;
     if (rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined) {
       persisted = this.opts.store.persist({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, mustSync: rd.mustSync });
@@ -324,7 +331,7 @@ export class RaftDriver {
       this.writes.push(w);
       persisted.then(
         () => this.writes.splice(this.writes.indexOf(w), 1),
-        () => undefined, // complete() sees the failure
+        () => undefined, // the lanes see the failure
       );
     }
     // Conf changes take effect in raft as they are handed out, so that raft's applied index
@@ -353,17 +360,25 @@ export class RaftDriver {
     // 4. Advance: raft may produce the next Ready while this one completes.
     this.node.advance();
     this.inFlight++;
-    this.tail = this.tail
-      .then(() => this.complete(rd, persisted, committedDurable, confStates))
-      .catch((e: Error) => this.die(e))
-      .finally(() => {
-        this.inFlight--;
-        if (this.node.hasReady()) this.schedule();
-      });
+    const durable = persisted ?? this.lastWrite;
+    if (persisted !== null) this.lastWrite = persisted;
+    const applied = this.applyLane.then(() => this.applyReady(rd, persisted, committedDurable, confStates));
+    // 2. Send, once this Ready (and so every one before it) is persisted: a vote, an append
+    // acknowledgement or an entry a leader counts itself as holding is never sent before it
+    // is on disk.
+    const sent = this.sendLane.then(() => durable).then(() => {
+      if (!this.stopped && rd.messages.length > 0) this.opts.send(rd.messages);
+    });
+    this.applyLane = applied.catch((e: Error) => this.die(e));
+    this.sendLane = sent.catch((e: Error) => this.die(e));
+    void Promise.allSettled([applied, sent]).then(() => {
+      this.inFlight--;
+      if (this.node.hasReady()) this.schedule();
+    });
   }
 
-  /** The rest of one Ready, in order after the Readys before it. */
-  private async complete(rd: Ready, persisted: Promise<void> | null, committedDurable: Promise<void> | null, confStates: Array<[number, ConfState]>): Promise<void> {
+  /** The state machine's part of one Ready, in order after the Readys before it. */
+  private async applyReady(rd: Ready, persisted: Promise<void> | null, committedDurable: Promise<void> | null, confStates: Array<[number, ConfState]>): Promise<void> {
     if (this.stopped) return;
     const sm = this.opts.stateMachine;
     if (rd.softState !== undefined) sm.onSoftState(rd.softState);
@@ -390,14 +405,6 @@ export class RaftDriver {
     }
     if (rd.snapshot !== undefined || rd.committedEntries.length > 0) sm.afterApply?.();
     if (rd.readStates.length > 0) sm.onReadStates(rd.readStates);
-    // 2. Send, once this Ready (and so every one before it) is persisted: a vote, an append
-    // acknowledgement or an entry a leader counts itself as holding is never sent before it
-    // is on disk.
-    if (persisted !== null) {
-      await persisted;
-      if (this.stopped) return;
-    }
-    if (rd.messages.length > 0) this.opts.send(rd.messages);
   }
 
   private die(err: Error): void {
