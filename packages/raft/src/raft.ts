@@ -65,6 +65,15 @@ export interface Config {
    * the newest heartbeat a quorum acknowledged. Default 0.05.
    */
   maxClockDrift?: number;
+  /**
+   * The leader counts its own entries toward the quorum only once the application reports
+   * them durable (RawNode.ownAppendDurable), instead of as soon as they are appended. The
+   * application may then send the leader's appends before its own write completes, so the
+   * leader's and the followers' fsyncs overlap (thesis §10.2.1; etcd's async storage writes):
+   * an entry is committed only when a quorum holds it durably, the leader counted or not.
+   * Default false (the leader must persist a Ready before sending its messages).
+   */
+  leaderAwaitsOwnAppend?: boolean;
   disableProposalForwarding?: boolean;
   logger?: Logger;
 }
@@ -143,6 +152,10 @@ export class Raft {
   /** ReadIndex requests waiting for the leader to commit an entry of its term. */
   pendingReadIndexMessages: Message[] = [];
   private readonly readOnlyOption: ReadOnlyOption;
+  private readonly leaderAwaitsOwnAppend: boolean;
+  /** leaderAwaitsOwnAppend: the last entry of our log reported durable, and its term. */
+  private durableIndex = 0;
+  private durableTerm = 0;
   // ---- lease (readOnlyOption 'leaseBased' only) ----
   /** Leader: its tick count in this term, starting at 1; stamped on heartbeats. */
   private leaseClock = 1;
@@ -174,6 +187,9 @@ export class Raft {
     this.random = c.random;
     this.logger = c.logger ?? noopLogger;
     this.readOnlyOption = c.readOnlyOption ?? 'safe';
+    this.leaderAwaitsOwnAppend = c.leaderAwaitsOwnAppend ?? false;
+    this.durableIndex = c.storage.lastIndex();
+    this.durableTerm = this.durableIndex === 0 ? 0 : c.storage.term(this.durableIndex);
     this.readOnly = new ReadOnly(this.readOnlyOption);
     this.leaseTicks = leaseTicksFor(this.electionTimeout, c.maxClockDrift ?? DEFAULT_MAX_CLOCK_DRIFT);
     if (this.readOnlyOption === 'leaseBased') this.leaseGuardTicks = this.electionTimeout;
@@ -191,6 +207,26 @@ export class Raft {
 
   hardState(): HardState {
     return { term: this.term, vote: this.vote, commit: this.raftLog.committed };
+  }
+
+  /**
+   * leaderAwaitsOwnAppend: this node's log is durable through `index`, whose entry has `term`.
+   * A leader now counts itself as holding it (and commits what that completes).
+   */
+  ownAppendDurable(index: number, term: number): void {
+    if (!this.leaderAwaitsOwnAppend) return;
+    this.durableIndex = index;
+    this.durableTerm = term;
+    if (this.state !== 'leader') return;
+    const pr = this.trk.progress.get(this.id);
+    if (pr !== undefined && pr.maybeUpdate(this.ownDurableMatch()) && this.maybeCommit()) this.bcastAppend();
+  }
+
+  /** The highest index of our log known durable (0 if the entry there was since replaced). */
+  private ownDurableMatch(): number {
+    const i = Math.min(this.durableIndex, this.raftLog.lastIndex());
+    // Log matching: the same term at the same index means the same entries up to it.
+    return i > 0 && this.raftLog.zeroTermOnOutOfBounds(this.durableIndex) === this.durableTerm ? i : 0;
   }
 
   softState(): SoftState {
@@ -304,7 +340,7 @@ export class Raft {
       pr.match = 0;
       pr.next = last + 1;
       if (id === this.id) {
-        pr.match = last;
+        pr.match = this.leaderAwaitsOwnAppend ? this.ownDurableMatch() : last;
         pr.recentActive = true;
       }
     });
@@ -420,6 +456,7 @@ export class Raft {
     const ents: Entry[] = es.map((e, i) => ({ term: this.term, index: li + 1 + i, type: e.type, data: e.data }));
     if (!this.increaseUncommittedSize(ents)) return false;
     li = this.raftLog.append(ents);
+    if (this.leaderAwaitsOwnAppend) return true; // counted once durable (ownAppendDurable)
     // The leader's own entries count toward the quorum: the Ready contract persists them
     // before the MsgApp that could lead to their commit is sent.
     this.trk.progress.get(this.id)?.maybeUpdate(li);

@@ -162,6 +162,14 @@ export class RawNode {
     return r.readStates.length > 0;
   }
 
+  /**
+   * With Config.leaderAwaitsOwnAppend: the entries through `index` (of `term`) handed out in
+   * Readys are now durable in this node's storage. A leader counts itself as holding them.
+   */
+  ownAppendDurable(index: number, term: number): void {
+    this.raft.ownAppendDurable(index, term);
+  }
+
   /** Returns what to persist, send and apply. Call advance() after handling it. */
   ready(): Ready {
     assert(this.pending === undefined, 'ready() called again before advance()');

@@ -19,6 +19,10 @@ class SlowStore extends MemoryLogStore {
   maxInFlight = 0;
   private last: Promise<void> = Promise.resolve();
 
+  constructor(private readonly delayMs = 2) {
+    super();
+  }
+
   override persist(req: PersistRequest): Promise<void> {
     void super.persist(req);
     const lastIndex = req.entries !== undefined && req.entries.length > 0 ? req.entries[req.entries.length - 1]!.index : undefined;
@@ -26,7 +30,7 @@ class SlowStore extends MemoryLogStore {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     this.last = this.last.then(async () => {
-      await sleep(2);
+      await sleep(this.delayMs);
       this.inFlight--;
       if (lastIndex !== undefined) this.durableIndex = lastIndex;
       if (term !== undefined) this.durableTerm = term;
@@ -41,12 +45,16 @@ class Recorder implements StateMachine {
   constructor(
     private readonly driver: () => RaftDriver,
     private readonly store?: SlowStore,
+    /** Whether a majority of the group's stores hold `index` durably. */
+    private readonly quorumDurable?: (index: number) => boolean,
   ) {}
   applyEntry(e: Entry): void {
     if (e.index > this.driver().commitIndex) this.violations.push(`applied ${e.index} beyond commit ${this.driver().commitIndex}`);
     // An entry this node's store does not hold durably yet must not be applied (the
     // bootstrap snapshot's index 1 is durable from the start).
     if (this.store !== undefined && e.index > Math.max(1, this.store.durableIndex)) this.violations.push(`applied ${e.index} before it was durable (${this.store.durableIndex})`);
+    // Committed means durable on a majority (the leader's own copy counts only once durable).
+    if (this.quorumDurable !== undefined && e.index > 1 && !this.quorumDurable(e.index)) this.violations.push(`applied ${e.index} before a majority held it durably`);
     this.applied.push(e);
   }
   restoreSnapshot(_s: Snapshot): void {}
@@ -60,16 +68,19 @@ afterAll(() => {
   for (const d of drivers) d.stop();
 });
 
-test('persist, then send, then apply: a 3-node group over an in-memory network', async () => {
+test('a 3-node group over an in-memory network: votes and acknowledgements only once durable, entries applied only once durable here and on a majority', async () => {
   const ids: NodeId[] = [1, 2, 3];
   const stores = new Map<NodeId, SlowStore>();
   const byId = new Map<NodeId, RaftDriver>();
   const machines = new Map<NodeId, Recorder>();
   const violations: string[] = [];
+  let earlyAppends = 0;
   for (const id of ids) {
-    const store = new SlowStore();
+    // Node 1 (made leader below) and node 3 write slowly, node 2 fast: a leader that counted
+    // its own copy before it was durable would commit with node 2 alone holding it.
+    const store = new SlowStore(id === 2 ? 2 : 15);
     stores.set(id, store);
-    const sm = new Recorder(() => byId.get(id)!, store);
+    const sm = new Recorder(() => byId.get(id)!, store, (index) => [...stores.values()].filter((s) => s.durableIndex >= index).length >= 2);
     machines.set(id, sm);
     const d = await RaftDriver.open({
       id,
@@ -81,8 +92,9 @@ test('persist, then send, then apply: a 3-node group over an in-memory network',
       send: (msgs: Message[]) => {
         for (const m of msgs) {
           // What a message claims about the sender's log must already be durable in its store.
-          const last = m.entries.length > 0 ? m.entries[m.entries.length - 1]!.index : 0;
-          if (last > store.durableIndex) violations.push(`${m.type} ${id}->${m.to} carries ${last} > durable ${store.durableIndex}`);
+          // (A leader's appends may carry entries it has not yet made durable: it counts
+          // itself only once they are; the check below, on applying, says a quorum held them.)
+          if (m.type === 'MsgApp' && m.entries.length > 0) earlyAppends++;
           if (m.type === 'MsgAppResp' && !m.reject && m.index > store.durableIndex) violations.push(`${m.type} ${id}->${m.to} acknowledges ${m.index} > durable ${store.durableIndex}`);
           if ((m.type === 'MsgVoteResp' || m.type === 'MsgAppResp') && m.term > store.durableTerm) violations.push(`${m.type} before its term was durable`);
           setTimeout(() => byId.get(m.to)?.step(m), Math.random() * 3);
@@ -93,6 +105,7 @@ test('persist, then send, then apply: a 3-node group over an in-memory network',
     drivers.push(d);
   }
   for (const d of byId.values()) d.start();
+  byId.get(1)!.campaign();
   const deadline = Date.now() + 5000;
   let leader: RaftDriver | undefined;
   while (leader === undefined && Date.now() < deadline) {
@@ -112,6 +125,7 @@ test('persist, then send, then apply: a 3-node group over an in-memory network',
   }
   expect(violations).toEqual([]);
   for (const m of machines.values()) expect(m.violations).toEqual([]);
+  expect(earlyAppends).toBeGreaterThan(0);
 });
 
 test('pipelined: the next Ready is persisted while the one before it is still being written', async () => {

@@ -95,6 +95,9 @@ export interface DriverOptions {
  */
 const MAX_READY_IN_FLIGHT = 64;
 
+/** The messages a leader sends that depend on nothing in its own storage being durable. */
+const LEADER_MESSAGES: ReadonlySet<string> = new Set(['MsgApp', 'MsgHeartbeat', 'MsgSnap', 'MsgTimeoutNow', 'MsgReadIndexResp']);
+
 /** A store write in flight: the lowest log index it writes (0: a snapshot; Infinity: none). */
 interface Write {
   lowestIndex: number;
@@ -125,6 +128,9 @@ export class RaftDriver {
   private sendLane: Promise<void> = Promise.resolve();
   /** The last store write issued (writes complete in order). */
   private lastWrite: Promise<void> = Promise.resolve();
+  /** Term and vote of the last hard state handed to the store. */
+  private sentTerm = 0;
+  private sentVote = 0;
   /** Store writes issued and not yet done, in order. */
   private readonly writes: Write[] = [];
   private scheduled = false;
@@ -141,6 +147,9 @@ export class RaftDriver {
     const snapIndex = opts.store.snapshot().metadata.index;
     this.applied = snapIndex;
     this.appliedConfState = opts.store.snapshot().metadata.confState;
+    const hs = opts.store.initialState().hardState;
+    this.sentTerm = hs.term;
+    this.sentVote = hs.vote;
     this.node = new RawNode({
       id: opts.id,
       electionTimeoutTicks: opts.electionTimeoutTicks ?? 10,
@@ -151,6 +160,7 @@ export class RaftDriver {
       checkQuorum: true,
       preVote: true,
       readOnlyOption: opts.readOnlyOption ?? 'safe',
+      leaderAwaitsOwnAppend: true,
       maxUncommittedEntriesSizeBytes: opts.maxUncommittedEntriesSizeBytes ?? 64 * 1024 * 1024,
       maxSizePerMsgBytes: opts.maxSizePerMsgBytes ?? 1024 * 1024,
       maxInflightMsgs: opts.maxInflightMsgs ?? 256,
@@ -329,8 +339,16 @@ export class RaftDriver {
       const lowest = rd.snapshot !== undefined ? 0 : rd.entries.length > 0 ? rd.entries[0].index : Infinity;
       const w: Write = { lowestIndex: lowest, done: persisted };
       this.writes.push(w);
+      const last = rd.entries.length > 0 ? rd.entries[rd.entries.length - 1] : undefined;
       persisted.then(
-        () => this.writes.splice(this.writes.indexOf(w), 1),
+        () => {
+          this.writes.splice(this.writes.indexOf(w), 1);
+          if (last === undefined || this.stopped) return;
+          // A leader counts its own entries once they are durable (raft's
+          // leaderAwaitsOwnAppend): that may commit them.
+          this.node.ownAppendDurable(last.index, last.term);
+          this.schedule();
+        },
         () => undefined, // the lanes see the failure
       );
     }
@@ -362,12 +380,30 @@ export class RaftDriver {
     this.inFlight++;
     const durable = persisted ?? this.lastWrite;
     if (persisted !== null) this.lastWrite = persisted;
+    // A leader's appends, heartbeats, snapshots and read-index answers leave at once, before
+    // its own write completes: they claim nothing about its storage (its term and vote were
+    // durable before it could win the votes that made it leader, and its commit index counts
+    // only durable copies, its own included). Everything else (votes, append
+    // acknowledgements, anything of a Ready that changes the term or the vote) waits.
+    let late = rd.messages;
+    const termOrVoteChanged = rd.hardState !== undefined && (rd.hardState.term !== this.sentTerm || rd.hardState.vote !== this.sentVote);
+    if (rd.hardState !== undefined) {
+      this.sentTerm = rd.hardState.term;
+      this.sentVote = rd.hardState.vote;
+    }
+    if (!termOrVoteChanged && late.length > 0) {
+      const early = late.filter((m) => LEADER_MESSAGES.has(m.type));
+      if (early.length > 0) {
+        late = late.filter((m) => !LEADER_MESSAGES.has(m.type));
+        this.opts.send(early);
+      }
+    }
     const applied = this.applyLane.then(() => this.applyReady(rd, persisted, committedDurable, confStates));
     // 2. Send, once this Ready (and so every one before it) is persisted: a vote, an append
     // acknowledgement or an entry a leader counts itself as holding is never sent before it
     // is on disk.
     const sent = this.sendLane.then(() => durable).then(() => {
-      if (!this.stopped && rd.messages.length > 0) this.opts.send(rd.messages);
+      if (!this.stopped && late.length > 0) this.opts.send(late);
     });
     this.applyLane = applied.catch((e: Error) => this.die(e));
     this.sendLane = sent.catch((e: Error) => this.die(e));
