@@ -27,16 +27,21 @@ describe('simulation', () => {
     }, 120_000);
   }
 
-  it('exercises lease reads, pauses and one-entry messages in some seeds', () => {
+  it('exercises lease reads, pauses, one-entry messages and early leader sends in some seeds', () => {
     let leaseReads = 0;
     let pauses = 0;
+    let ownAppend = 0;
     const profiles = new Set<string>();
     for (let seed = 1; seed <= 20; seed++) {
       const r = runSimulation({ seed, steps: 1000 });
       leaseReads += r.leaseReads;
       pauses += r.pauses;
+      if (r.ownAppend) ownAppend++;
       profiles.add(r.profile);
     }
+    // leaderAwaitsOwnAppend (the Keel driver's mode) in some seeds, the classic contract in others.
+    expect(ownAppend).toBeGreaterThan(0);
+    expect(ownAppend).toBeLessThan(20);
     expect(leaseReads).toBeGreaterThan(0);
     expect(pauses).toBeGreaterThan(0);
     expect([...profiles].some((p) => p.includes('msg=1 '))).toBe(true);

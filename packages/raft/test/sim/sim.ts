@@ -37,6 +37,9 @@ import {
 } from '../../src';
 import { KvInput, KvOutput, Operation, checkOperations, kvModel } from '../../src/check/linearizability';
 
+/** What a leader may send before its own write (as the Keel driver does). */
+const LEADER_MESSAGES: ReadonlySet<string> = new Set(['MsgApp', 'MsgHeartbeat', 'MsgSnap', 'MsgTimeoutNow', 'MsgReadIndexResp']);
+
 export interface SimOptions {
   seed: number;
   steps?: number;
@@ -73,6 +76,12 @@ export interface SimOptions {
   /** Per message: delayed by up to longDelayMaxTicks instead (a stale message arriving late). */
   longDelayRate?: number;
   longDelayMaxTicks?: number;
+  /**
+   * Config.leaderAwaitsOwnAppend, as the Keel driver runs: a leader sends its appends,
+   * heartbeats and snapshots before its own write, may crash in between, and counts itself
+   * only once its write is done. Else drawn per seed.
+   */
+  ownAppend?: boolean;
   /** Print a trace of events to stdout. */
   trace?: boolean;
 }
@@ -86,6 +95,8 @@ export interface SimResult {
   confChanges: number;
   pauses: number;
   leaseReads: number;
+  /** Whether the seed ran with leaderAwaitsOwnAppend (early leader sends). */
+  ownAppend: boolean;
   /** The per-seed profile drawn from the seed. */
   profile: string;
 }
@@ -173,7 +184,7 @@ export class Simulation {
     this.rng = seededRandom(opts.seed);
     // The profile is drawn first, from the seed, so that options given explicitly do not
     // shift the rest of the run's randomness.
-    const p = { lease: this.rng() < 0.25, msg: [1, 256, 4096][Math.floor(this.rng() * 3)], voters: this.rng() < 0.3 ? 5 : 3 };
+    const p = { lease: this.rng() < 0.25, msg: [1, 256, 4096][Math.floor(this.rng() * 3)], voters: this.rng() < 0.3 ? 5 : 3, ownAppend: this.rng() < 0.5 };
     this.o = {
       steps: DEFAULT_STEPS,
       maxNodes: 5,
@@ -193,6 +204,7 @@ export class Simulation {
       maxDrift: 0.04,
       catchUpTicks: true,
       lease: p.lease,
+      ownAppend: p.ownAppend,
       leaseDriftBound: 0.05,
       maxSizePerMsgBytes: p.msg,
       snapshotChunkBytes: 64,
@@ -201,7 +213,7 @@ export class Simulation {
       trace: false,
       ...opts,
     };
-    this.profile = `voters=${this.o.initialVoters} msg=${this.o.maxSizePerMsgBytes} reads=${this.o.lease ? 'lease' : 'readindex'}`;
+    this.profile = `voters=${this.o.initialVoters} msg=${this.o.maxSizePerMsgBytes} reads=${this.o.lease ? 'lease' : 'readindex'} leader-writes=${this.o.ownAppend ? 'overlapped' : 'first'}`;
     const voters = Array.from({ length: this.o.initialVoters }, (_, i) => i + 1);
     for (let id = 1; id <= this.o.maxNodes; id++) {
       const storage = new MemoryStorage();
@@ -268,6 +280,7 @@ export class Simulation {
       maxUncommittedEntriesSizeBytes: 1 << 20,
       readOnlyOption: this.o.lease ? 'leaseBased' : 'safe',
       maxClockDrift: this.o.leaseDriftBound,
+      leaderAwaitsOwnAppend: this.o.ownAppend,
     });
   }
 
@@ -291,6 +304,7 @@ export class Simulation {
       confChanges: this.stats.confChanges,
       pauses: this.stats.pauses,
       leaseReads: this.stats.leaseReads,
+      ownAppend: this.o.ownAppend === true,
       profile: this.profile,
     };
   }
@@ -503,10 +517,22 @@ export class Simulation {
       this.crash(n, 'before persisting', 0);
       return;
     }
+    let msgs = rd.messages;
+    if (this.o.ownAppend && raw.isLeader && !this.changesTermOrVote(n, rd)) {
+      // The leader's own messages leave before its write; it may crash in between.
+      const early = msgs.filter((m) => LEADER_MESSAGES.has(m.type));
+      msgs = msgs.filter((m) => !LEADER_MESSAGES.has(m.type));
+      for (const m of early) this.send(m, faults);
+      if (faults && early.some((m) => m.type === 'MsgApp' && m.entries.length > 0) && this.chance(this.o.leaderFaultRate)) {
+        this.crash(n, 'leader after sending entries, before writing them', 1 + this.int(3 * ELECTION_TICKS));
+        return;
+      }
+    }
     this.persist(n, rd);
-    if (faults && this.nemesisMidSend(n, rd)) return;
-    for (const m of rd.messages) this.send(m, faults);
-    if (faults && this.nemesisAfterSend(n, rd)) return;
+    const ready = msgs === rd.messages ? rd : { ...rd, messages: msgs };
+    if (faults && this.nemesisMidSend(n, ready)) return;
+    for (const m of msgs) this.send(m, faults);
+    if (faults && this.nemesisAfterSend(n, ready)) return;
     if (rd.snapshot) {
       n.kv = new Map(JSON.parse(dec.decode(rd.snapshot.data)) as [string, string][]);
       n.appliedIndex = rd.snapshot.metadata.index;
@@ -515,6 +541,14 @@ export class Simulation {
     for (const e of rd.committedEntries) this.apply(n, e);
     for (const rs of rd.readStates) this.onReadState(n, dec.decode(rs.requestCtx), rs.index);
     raw.advance();
+    const last = rd.entries[rd.entries.length - 1];
+    if (this.o.ownAppend && last !== undefined) raw.ownAppendDurable(last.index, last.term);
+  }
+
+  private changesTermOrVote(n: SimNode, rd: Ready): boolean {
+    if (rd.hardState === undefined) return false;
+    const hs = n.storage.initialState().hardState;
+    return rd.hardState.term !== hs.term || rd.hardState.vote !== hs.vote;
   }
 
   /**
