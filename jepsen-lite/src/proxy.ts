@@ -19,13 +19,7 @@ export class LinkProxy {
   constructor(readonly from: number, readonly to: number, private readonly host: string, private readonly targetPort: number) {}
 
   async start(port = 0): Promise<number> {
-    const server = net.createServer((client) => this.onConnection(client));
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, this.host, () => resolve());
-    });
-    this.port = (server.address() as net.AddressInfo).port;
+    ({ server: this.server, port: this.port } = await listenOn(this.host, port, (client) => this.onConnection(client)));
     return this.port;
   }
 
@@ -171,13 +165,7 @@ export class HelloRouter {
   constructor(private readonly host: string, private readonly route: (from: number, to: number) => Route) {}
 
   async start(port = 0): Promise<number> {
-    const server = net.createServer((client) => this.onConnection(client));
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, this.host, () => resolve());
-    });
-    this.port = (server.address() as net.AddressInfo).port;
+    ({ server: this.server, port: this.port } = await listenOn(this.host, port, (client) => this.onConnection(client)));
     return this.port;
   }
 
@@ -237,4 +225,14 @@ function pipeDirect(client: net.Socket, head: Buffer, host: string, port: number
   client.pipe(upstream);
   upstream.pipe(client);
   client.resume();
+}
+
+/** A TCP server on host:port (0: any free port), once it listens. */
+async function listenOn(host: string, port: number, onConnection: (client: net.Socket) => void): Promise<{ server: net.Server; port: number }> {
+  const server = net.createServer(onConnection);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return { server, port: (server.address() as net.AddressInfo).port };
 }

@@ -8,6 +8,7 @@ import { ReplyWriter } from '@keel/resp';
 import { NodeId } from '@keel/raft';
 import { ShardMember, ShardNode } from '../src/replication/shard-node';
 import { freePort, HOST, RespClient, sleep } from './harness';
+import { until } from './shard-harness';
 
 const COMMIT_TIMEOUT_MS = 1500;
 const dirs: string[] = [];
@@ -41,16 +42,6 @@ async function startShard(size = 3): Promise<ShardNode[]> {
   }
   await Promise.all(out.map((n) => n.start()));
   return out;
-}
-
-async function until<T>(f: () => T | undefined | false, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 function leaderOf(live: ShardNode[]): ShardNode | undefined {
