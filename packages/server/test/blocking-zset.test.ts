@@ -2,50 +2,17 @@
 // is woken by a write from another client, first blocked first served, gets a null at its
 // timeout, never blocks inside MULTI, and can be released by CLIENT UNBLOCK.
 
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { KeelServer } from '../src';
-import { RespClient, sleep } from './harness';
+import { bulk, callText as call, LocalServer, localServer, replyText as reply, RespClient, sendBlocked, sleep } from './harness';
 
-let server: KeelServer;
-let port: number;
-let dir: string;
-const clients: RespClient[] = [];
+let local: LocalServer;
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-blocking-zset-'));
-  server = new KeelServer({ port: 0, dir });
-  port = await server.listen();
+  local = await localServer('blocking-zset');
 });
 
-afterAll(async () => {
-  for (const c of clients) c.close();
-  await server.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => local.close());
 
-async function connect(): Promise<RespClient> {
-  const c = await RespClient.connect(port);
-  clients.push(c);
-  return c;
-}
-
-async function call(c: RespClient, ...args: string[]): Promise<string> {
-  return (await c.call(args)).toString('latin1');
-}
-
-/** Sends a command that should block, and checks that no reply comes for a while. */
-async function sendBlocked(c: RespClient, ...args: string[]): Promise<void> {
-  c.write(args);
-  await expect(c.readFrame(80)).rejects.toThrow(/no complete reply/);
-}
-
-async function reply(c: RespClient, timeoutMs = 2000): Promise<string> {
-  return (await c.readFrame(timeoutMs)).toString('latin1');
-}
-
-const bulk = (s: string): string => `$${s.length}\r\n${s}\r\n`;
+const connect = (): Promise<RespClient> => local.connect();
 
 test('BZPOPMIN wakes when another client adds to the key', async () => {
   const a = await connect();

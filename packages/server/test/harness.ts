@@ -19,6 +19,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { KeelServer } from '../src';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
 export const keelMain = path.join(repoRoot, 'packages', 'cli', 'dist', 'src', 'main.js');
@@ -2034,3 +2035,49 @@ export async function runScenarios(redisPort: number, targetPort: number, scenar
 export function formatScenarioMismatch(m: ScenarioMismatch): string {
   return `scenario "${m.name}"\n  sent:  ${m.sent}\n  redis: ${m.redis}\n  keel:  ${m.target}`;
 }
+
+/** A KeelServer in this process, on a free port, with a temporary data directory. */
+export interface LocalServer {
+  port: number;
+  /** A raw client, closed by close(). */
+  connect(): Promise<RespClient>;
+  close(): Promise<void>;
+}
+
+export async function localServer(tag: string): Promise<LocalServer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `keel-${tag}-`));
+  const server = new KeelServer({ port: 0, dir });
+  const port = await server.listen();
+  const clients: RespClient[] = [];
+  return {
+    port,
+    connect: async () => {
+      const c = await RespClient.connect(port);
+      clients.push(c);
+      return c;
+    },
+    close: async () => {
+      for (const c of clients) c.close();
+      await server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A command's whole reply, as text (one char a byte). */
+export async function callText(c: RespClient, ...args: string[]): Promise<string> {
+  return (await c.call(args)).toString('latin1');
+}
+
+/** The next reply, as text. */
+export async function replyText(c: RespClient, timeoutMs = 2000): Promise<string> {
+  return (await c.readFrame(timeoutMs)).toString('latin1');
+}
+
+/** Sends a command that should block, and checks that no reply comes for a while. */
+export async function sendBlocked(c: RespClient, ...args: string[]): Promise<void> {
+  c.write(args);
+  await expect(c.readFrame(80)).rejects.toThrow(/no complete reply/);
+}
+
+export const bulk = (s: string): string => `$${s.length}\r\n${s}\r\n`;
