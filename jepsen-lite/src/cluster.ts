@@ -22,11 +22,11 @@
 
 import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { HelloRouter, LinkProxy, Route } from './proxy';
 import { ReplyError, RespConn } from './resp';
+import { freePort } from '@keel/testkit';
 
 export const HOST = '127.0.0.1';
 
@@ -43,30 +43,7 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
   }
 }
 
-export function freePort(): Promise<number> {
-  // Ports below the kernel's ephemeral range (32768 and up), so no outgoing connection can take
-  // one between this check and its use; and low enough that port + 10000, a node's default
-  // cluster port, is below that range too. Both are checked free. Each process starts at a
-  // random place and walks up, so parallel processes rarely probe the same ports.
-  const probe = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const s = net.createServer();
-      s.unref();
-      s.once('error', () => resolve(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-  return (async () => {
-    for (let attempt = 0; attempt < 500; attempt++) {
-      const port = FREE_PORT_FIRST + ((freePortNext++ - FREE_PORT_FIRST) % FREE_PORT_SPAN);
-      if ((await probe(port)) && (await probe(port + 10000))) return port;
-    }
-    throw new Error('no free port pair found in 500 attempts');
-  })();
-}
-
-const FREE_PORT_FIRST = 20000;
-const FREE_PORT_SPAN = 2700;
-let freePortNext = FREE_PORT_FIRST + Math.floor(Math.random() * FREE_PORT_SPAN);
+export { freePort };
 
 /** Where the keel CLI is: the built packages/cli next to this package. */
 export function defaultKeelMain(): string {

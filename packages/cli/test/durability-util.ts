@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort } from '@keel/testkit';
 
 export const keelMain = path.resolve(__dirname, '..', 'src', 'main.js');
 export const HOST = '127.0.0.1';
@@ -49,30 +50,7 @@ export async function until<T>(f: () => T | undefined | false | Promise<T | unde
   }
 }
 
-export function freePort(): Promise<number> {
-  // Ports below the kernel's ephemeral range (32768 and up), so no outgoing connection can take
-  // one between this check and its use; and low enough that port + 10000, a node's default
-  // cluster port, is below that range too. Both are checked free. Each process starts at a
-  // random place and walks up, so parallel processes rarely probe the same ports.
-  const probe = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const s = net.createServer();
-      s.unref();
-      s.once('error', () => resolve(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-  return (async () => {
-    for (let attempt = 0; attempt < 500; attempt++) {
-      const port = FREE_PORT_FIRST + ((freePortNext++ - FREE_PORT_FIRST) % FREE_PORT_SPAN);
-      if ((await probe(port)) && (await probe(port + 10000))) return port;
-    }
-    throw new Error('no free port pair found in 500 attempts');
-  })();
-}
-
-const FREE_PORT_FIRST = 20000;
-const FREE_PORT_SPAN = 2700;
-let freePortNext = FREE_PORT_FIRST + Math.floor(Math.random() * FREE_PORT_SPAN);
+export { freePort };
 
 /** Two free ports p, p + 10000? Not guaranteed; tests give cluster ports explicitly (@port). */
 export interface KeelProcess {

@@ -20,6 +20,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { KeelServer } from '../src';
+import { freePort } from '@keel/testkit';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
 export const keelMain = path.join(repoRoot, 'packages', 'cli', 'dist', 'src', 'main.js');
@@ -64,30 +65,7 @@ export function targetSpec(): ServerSpec {
   return keelSpec;
 }
 
-export function freePort(): Promise<number> {
-  // Ports below the kernel's ephemeral range (32768 and up), so no outgoing connection can take
-  // one between this check and its use; and low enough that port + 10000, a node's default
-  // cluster port, is below that range too. Both are checked free. Each process starts at a
-  // random place and walks up, so parallel processes rarely probe the same ports.
-  const probe = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const s = net.createServer();
-      s.unref();
-      s.once('error', () => resolve(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-  return (async () => {
-    for (let attempt = 0; attempt < 500; attempt++) {
-      const port = FREE_PORT_FIRST + ((freePortNext++ - FREE_PORT_FIRST) % FREE_PORT_SPAN);
-      if ((await probe(port)) && (await probe(port + 10000))) return port;
-    }
-    throw new Error('no free port pair found in 500 attempts');
-  })();
-}
-
-const FREE_PORT_FIRST = 20000;
-const FREE_PORT_SPAN = 2700;
-let freePortNext = FREE_PORT_FIRST + Math.floor(Math.random() * FREE_PORT_SPAN);
+export { freePort };
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
