@@ -425,6 +425,12 @@ export class ShardNode implements StateMachine {
     if (this.removedAt !== null || this.closed) return;
     this.removedAt = index;
     this.server.log.warning(`raft: node ${this.id} was removed from the shard at log index ${index} (${why}); it stops serving`);
+    // New reads and writes are refused from now on, not only once the hand-off below is over
+    // (INFO already says raft_this_node_removed:1); ones already proposed still complete.
+    const refuse = { submit: (client: Client) => client.out.error(this.removedError()) };
+    this.server.writePath = refuse;
+    this.server.readPath = refuse;
+    this.proxy.stopForwarding();
     // Not from inside the driver's apply loop.
     setImmediate(() => {
       const handOff = this.driver.isLeader ? this.handOff(Math.max(2000, this.transferTimeoutMs)) : Promise.resolve('');
@@ -439,9 +445,6 @@ export class ShardNode implements StateMachine {
     this.writes.close();
     this.reads.close();
     void this.proxy.drain(1000); // no session is forwarded from here any more; open ones end
-    const refuse = { submit: (client: Client) => client.out.error(this.removedError()) };
-    this.server.writePath = refuse;
-    this.server.readPath = refuse;
     void this.transport.close();
   }
 
