@@ -44,18 +44,19 @@ test('a restart after snapshots and compaction restores the state exactly (diges
   const before = await digest(c);
   expect(before.keys).toBeGreaterThan(300);
   c.close();
+  const snaps = [...node.out().matchAll(/raft: snapshot (\d+)/g)].map((x) => Number(x[1]));
   await node.kill('SIGKILL');
 
   // The log was compacted: it no longer starts at 1, and the snapshots cover its start.
   const check = keelSync(['wal', 'check', '--dir', dir, '--json']);
   expect(check.code).toBe(0);
   const report = JSON.parse(check.out) as { log: { firstIndex: number; lastIndex: number } };
-  expect(report.log.firstIndex).toBeGreaterThan(1000);
+  expect(report.log.firstIndex).toBeGreaterThan(snaps[0]!);
 
   node = await startKeel(args);
   const m = /recovered snapshot at index (\d+), log to index (\d+)/.exec(node.out());
   expect(m).not.toBeNull();
-  expect(Number(m![1])).toBeGreaterThan(1000);
+  expect(Number(m![1])).toBeGreaterThanOrEqual(snaps[snaps.length - 1]!);
   c = await Conn.connect(port);
   expect(await digest(c)).toEqual(before);
 

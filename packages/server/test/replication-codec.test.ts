@@ -2,7 +2,7 @@
 
 import { WriteOp } from '@keel/engine';
 import { Message, MessageType, makeMessage, confStateOf } from '@keel/raft';
-import { decodeOp, encodeOp } from '../src/replication/op-codec';
+import { decodeOp, decodeOps, encodeOp, OpBatch, opCount } from '../src/replication/op-codec';
 import { decodeFrame, encodeHello, encodeMessage, encodeRemoved, FrameDecoder } from '../src/replication/wire';
 import { CodecError } from '../src/replication/bytes';
 
@@ -59,6 +59,57 @@ describe('op-codec', () => {
     const badVersion = Uint8Array.from(data);
     badVersion[0] = 9;
     expect(() => decodeOp(badVersion)).toThrow(/version/);
+  });
+});
+
+describe('op batches (one entry, the writes of one proposal)', () => {
+  const ops: [WriteOp, number, number][] = [
+    [{ kind: 'command', db: 0, argv: ['SET', 'k', 'v'] }, 1_700_000_000_123, 42],
+    [{ kind: 'command', db: 15, argv: ['SET', allBytes, allBytes + allBytes, ''] }, 0, 0xffffffff],
+    [{ kind: 'exec', db: 2, commands: [['INCR', 'a'], []], watches: [{ db: 9, key: allBytes, since: 2 ** 40 + 3, existed: false }] }, 5, 5],
+    [{ kind: 'expire', db: 1, keys: ['a', 'b'] }, 99, 1],
+    // Lengths of 1, 2 and 3 varint bytes in front of an op.
+    [{ kind: 'command', db: 3, argv: ['APPEND', 'big', 'x'.repeat(300_000)] }, 1.5, 7],
+    [{ kind: 'command', db: 0, argv: ['SET', 'mid', 'y'.repeat(200)] }, 2, 8],
+  ];
+
+  test('round trip, in order; the batch is empty again after take', () => {
+    const b = new OpBatch();
+    for (const [op, t, seed] of ops) b.add(op, t, seed);
+    expect(b.count).toBe(ops.length);
+    const data = b.take();
+    expect(b.count).toBe(0);
+    expect(opCount(data)).toBe(ops.length);
+    expect(opCount(encodeOp(ops[0]![0], 1, 1))).toBe(1);
+    expect(decodeOps(data)).toEqual(ops.map(([op, timeMs, seed]) => ({ op, timeMs, seed: seed >>> 0 })));
+    b.add(ops[0]![0], 3, 3);
+    expect(decodeOps(b.take())).toEqual([{ op: ops[0]![0], timeMs: 3, seed: 3 }]);
+    // An entry of one op alone (version 1) decodes as a batch of one.
+    expect(decodeOps(encodeOp(ops[1]![0], 4, 4))).toEqual([{ op: ops[1]![0], timeMs: 4, seed: 4 }]);
+  });
+
+  test('an op that cannot be encoded leaves the batch as it was', () => {
+    const b = new OpBatch();
+    b.add(ops[0]![0], 1, 1);
+    expect(() => b.add(ops[0]![0], Number.NaN, 1)).toThrow(CodecError);
+    expect(b.count).toBe(1);
+    expect(decodeOps(b.take()).length).toBe(1);
+  });
+
+  test('truncated, padded or miscounted batches are refused', () => {
+    const b = new OpBatch();
+    for (const [op, t, seed] of ops.slice(0, 4)) b.add(op, t, seed);
+    const data = b.take();
+    for (let n = 0; n < data.byteLength; n++) expect(() => decodeOps(data.subarray(0, n))).toThrow(CodecError);
+    const extra = new Uint8Array(data.byteLength + 1);
+    extra.set(data);
+    expect(() => decodeOps(extra)).toThrow(CodecError);
+    const more = Buffer.from(data);
+    more.writeUInt32BE(5, 1);
+    expect(() => decodeOps(more)).toThrow(CodecError);
+    const none = Buffer.from(data);
+    none.writeUInt32BE(0, 1);
+    expect(() => decodeOps(none)).toThrow(CodecError);
   });
 });
 

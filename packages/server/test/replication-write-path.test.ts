@@ -7,7 +7,7 @@ import { ReplyWriter } from '@keel/resp';
 import type { Client } from '../src/client';
 import { KeelServer } from '../src/server';
 import { RaftDriver } from '../src/replication/driver';
-import { encodeOp } from '../src/replication/op-codec';
+import { decodeOps, encodeOp } from '../src/replication/op-codec';
 import { ReplicatedWritePath } from '../src/replication/replicated-write-path';
 
 interface FakeClient {
@@ -76,23 +76,54 @@ function setup(commitTimeoutMs = 100_000) {
 
 const turn = () => new Promise((r) => setImmediate(r));
 
-test('ops of one turn are proposed as one batch; each reply follows its own entry', async () => {
+test('ops of one turn are proposed as one entry; each write gets its own reply when it applies', async () => {
   const { server, driver, wp, submit, entry } = setup();
   const a = fakeClient(1);
   const b = fakeClient(2);
   submit(a, ['SET', 'x', '1']);
   submit(b, ['INCR', 'n']);
+  submit(a, ['INCR', 'n']);
   expect(a.waiting && b.waiting).toBe(true);
   expect(driver.proposed.length).toBe(0);
   await turn();
-  expect(driver.proposed.length).toBe(2);
+  expect(driver.proposed.length).toBe(1);
+  expect(decodeOps(driver.proposed[0]!).map((o) => o.op)).toEqual([
+    { kind: 'command', db: 0, argv: ['SET', 'x', '1'] },
+    { kind: 'command', db: 0, argv: ['INCR', 'n'] },
+    { kind: 'command', db: 0, argv: ['INCR', 'n'] },
+  ]);
   expect(a.replies).toEqual([]);
+  expect(wp.pendingCount).toBe(3);
   wp.applyEntry(entry(10, 2, driver.proposed[0]!));
-  expect(a.replies).toEqual(['+OK\r\n']);
-  expect(b.replies).toEqual([]);
-  wp.applyEntry(entry(11, 2, driver.proposed[1]!));
+  expect(a.replies.join('')).toBe('+OK\r\n:2\r\n');
   expect(b.replies).toEqual([':1\r\n']);
   expect(server.engine.dbs[0]!.dict.get('x')).toBe('1');
+  expect(wp.pendingCount).toBe(0);
+  // The next turn is the next entry.
+  submit(b, ['SET', 'y', '2']);
+  await turn();
+  expect(driver.proposed.length).toBe(2);
+  wp.applyEntry(entry(11, 2, driver.proposed[1]!));
+  expect(b.replies.join('')).toBe(':1\r\n+OK\r\n');
+  wp.close();
+});
+
+test('an entry overwritten at its index fails every write it held: TRYAGAIN each', async () => {
+  const { server, driver, wp, submit, entry } = setup();
+  const a = fakeClient(1);
+  const b = fakeClient(2);
+  submit(a, ['SET', 'a', '1']);
+  submit(b, ['SET', 'b', '1']);
+  submit(a, ['SET', 'a2', '1']);
+  await turn();
+  expect(driver.proposed.length).toBe(1);
+  wp.applyEntry(entry(10, 3, encodeOp({ kind: 'command', db: 0, argv: ['SET', 'theirs', '1'] }, Date.now(), 7)));
+  const tryagain = '-TRYAGAIN Leadership changed before the write was committed; it was not executed\r\n';
+  expect(a.replies.join('')).toBe(tryagain + tryagain);
+  expect(b.replies).toEqual([tryagain]);
+  expect(server.engine.dbs[0]!.dict.has('a')).toBe(false);
+  expect(wp.stats.overwritten).toBe(3);
+  expect(wp.pendingCount).toBe(0);
   wp.close();
 });
 
@@ -168,6 +199,7 @@ test('pipelined writes of one client are answered in order, even when a newer on
   const { driver, wp, submit } = setup();
   const a = fakeClient(1);
   submit(a, ['SET', 'x', '1']);
+  await turn();
   submit(a, ['SET', 'y', '2']);
   await turn();
   expect(driver.proposed.length).toBe(2);

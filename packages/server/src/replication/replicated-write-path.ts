@@ -3,9 +3,10 @@
 // entry's time and seed; only the node that proposed an entry (in that term, at that index)
 // sends the result to a client.
 //
-//   submit (leader) -> encode op with time and seed -> batch (one event-loop turn)
-//     -> proposeBatch -> pending[index] = {term, client} -> ... -> applyEntry(index, term)
-//     -> engine.apply into the client's writer -> afterWrite (reply, or park a blocked client)
+//   submit (leader) -> encode op with time and seed into the batch (one event-loop turn)
+//     -> propose the batch as one entry -> pending[index] = {term, writes} -> ...
+//     -> applyEntry(index, term) -> each op: engine.apply into its client's writer
+//     -> afterWrite (reply, or park a blocked client)
 //
 // A pending write ends in exactly one of: its entry applied (the command's own reply); another
 // entry applied at its index, or its index dropped from our log (TRYAGAIN: not executed); the
@@ -20,13 +21,13 @@ import { ReplyWriter } from '@keel/resp';
 import { Client, ClientHost } from '../client';
 import type { KeelServer, WritePath } from '../server';
 import { RaftDriver } from './driver';
-import { decodeOp, encodeOp } from './op-codec';
+import { decodeOps, LoggedOp, OpBatch } from './op-codec';
 import * as E from './errors';
 
 export interface WritePathOptions {
   /** How long a proposed write may wait for its commit before it is answered UNKNOWN. */
   commitTimeoutMs?: number;
-  /** A batch is proposed early once it holds this many ops or bytes. */
+  /** A batch (one log entry) is proposed early once it holds this many ops or bytes. */
   batchOpsMax?: number;
   batchBytesMax?: number;
   /** The client address of a node, for the READONLY reply. */
@@ -37,21 +38,20 @@ export interface WritePathOptions {
   onCommitted?(ms: number): void;
 }
 
+/** One write of a batch, in the order of its op in the entry. */
 interface Queued {
   client: Client;
   /** The client's reply slot (see ReplyOrder). */
   slot: number;
-  data: Uint8Array;
   /** The first deadline of a blocked client being retried (see BlockedClients). */
   retryDeadlineMs: number | undefined;
 }
 
+/** A proposed entry: its writes, in the order of their ops. */
 interface Pending {
   index: number;
   term: number;
-  client: Client;
-  slot: number;
-  retryDeadlineMs: number | undefined;
+  writes: Queued[];
   proposedAtMs: number;
 }
 
@@ -111,10 +111,12 @@ export class ReplicatedWritePath implements WritePath {
   private readonly batchOpsMax: number;
   private readonly batchBytesMax: number;
   private batch: Queued[] = [];
-  private batchBytes = 0;
+  private readonly batchOps = new OpBatch();
   private flushScheduled = false;
   /** Proposed, not yet resolved, by index; insertion order is proposal order. */
   private readonly pending = new Map<number, Pending>();
+  /** Writes in `pending`. */
+  private pendingWrites = 0;
   private lastTimeMs = 0;
   private seed: number;
   private readonly sweepTimer: NodeJS.Timeout;
@@ -140,7 +142,7 @@ export class ReplicatedWritePath implements WritePath {
   }
 
   get pendingCount(): number {
-    return this.pending.size + this.batch.length;
+    return this.pendingWrites + this.batch.length;
   }
 
   submit(client: Client, op: WriteOp): void {
@@ -157,11 +159,10 @@ export class ReplicatedWritePath implements WritePath {
     // Entry times never go backwards, even if the wall clock does or the leader changes.
     this.lastTimeMs = Math.max(this.lastTimeMs, Date.now());
     this.seed = (Math.imul(this.seed, 1103515245) + 12345) >>> 0;
-    const data = encodeOp(op, this.lastTimeMs, this.seed);
-    this.batch.push({ client, slot: this.reserve(client), data, retryDeadlineMs: this.server.blocking.deadlineOnRetry(client) });
-    this.batchBytes += data.byteLength;
+    this.batchOps.add(op, this.lastTimeMs, this.seed);
+    this.batch.push({ client, slot: this.reserve(client), retryDeadlineMs: this.server.blocking.deadlineOnRetry(client) });
     if (isConnection(client)) client.waiting = true;
-    if (this.batch.length >= this.batchOpsMax || this.batchBytes >= this.batchBytesMax) {
+    if (this.batch.length >= this.batchOpsMax || this.batchOps.bytes >= this.batchBytesMax) {
       this.flush();
     } else if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -169,13 +170,13 @@ export class ReplicatedWritePath implements WritePath {
     }
   }
 
-  /** Proposes every op submitted this turn as one append. */
+  /** Proposes every op submitted this turn as one entry. */
   private flush(): void {
     this.flushScheduled = false;
     const batch = this.batch;
     if (batch.length === 0) return;
     this.batch = [];
-    this.batchBytes = 0;
+    const data = this.batchOps.take();
     if (this.closed) {
       for (const q of batch) this.refuse(q.client, q.slot, E.errDropped('the node is shutting down'));
       return;
@@ -187,7 +188,7 @@ export class ReplicatedWritePath implements WritePath {
     }
     let at;
     try {
-      at = this.driver.proposeBatch(batch.map((q) => q.data));
+      at = this.driver.proposeBatch([data]);
     } catch (e) {
       if (!(e instanceof ProposalDroppedError)) throw e;
       this.stats.refused += batch.length;
@@ -197,47 +198,61 @@ export class ReplicatedWritePath implements WritePath {
     }
     this.stats.proposals++;
     this.stats.proposedOps += batch.length;
-    const now = performance.now();
-    for (let i = 0; i < batch.length; i++) {
-      const q = batch[i]!;
-      const index = at.firstIndex + i;
-      // An older proposal at this index was cut from our log (a log is only ever cut above
-      // its commit index), so it was never committed.
-      const old = this.pending.get(index);
-      if (old !== undefined) {
-        this.pending.delete(index);
-        this.stats.overwritten++;
-        this.refuse(old.client, old.slot, E.ERR_OVERWRITTEN);
-      }
-      this.pending.set(index, { index, term: at.term, client: q.client, slot: q.slot, retryDeadlineMs: q.retryDeadlineMs, proposedAtMs: now });
-    }
+    const index = at.firstIndex;
+    // An older proposal at this index was cut from our log (a log is only ever cut above its
+    // commit index), so it was never committed.
+    const old = this.unpend(index);
+    if (old !== undefined) this.refuseAll(old, E.ERR_OVERWRITTEN, true);
+    this.pending.set(index, { index, term: at.term, writes: batch, proposedAtMs: performance.now() });
+    this.pendingWrites += batch.length;
+  }
+
+  private unpend(index: number): Pending | undefined {
+    const p = this.pending.get(index);
+    if (p === undefined) return undefined;
+    this.pending.delete(index);
+    this.pendingWrites -= p.writes.length;
+    return p;
+  }
+
+  private refuseAll(p: Pending, err: string, overwritten = false): void {
+    if (overwritten) this.stats.overwritten += p.writes.length;
+    for (const w of p.writes) this.refuse(w.client, w.slot, err);
   }
 
   /** Called by the driver for every committed entry, in order, on every node. */
   applyEntry(e: Entry): void {
-    let mine: Pending | undefined = this.pending.get(e.index);
-    if (mine !== undefined) {
-      this.pending.delete(e.index);
-      if (mine.term !== e.term) {
-        // Another leader's entry committed at our index: ours never will be.
-        this.stats.overwritten++;
-        this.refuse(mine.client, mine.slot, E.ERR_OVERWRITTEN);
-        mine = undefined;
-      }
+    let mine = this.unpend(e.index);
+    if (mine !== undefined && mine.term !== e.term) {
+      // Another leader's entry committed at our index: ours never will be.
+      this.refuseAll(mine, E.ERR_OVERWRITTEN, true);
+      mine = undefined;
     }
     if (e.type !== 'normal' || e.data.byteLength === 0) {
       if (mine !== undefined) throw new Error(`a write's proposal at ${e.index} applied as a ${e.type} entry`);
       return;
     }
-    const { op, timeMs, seed } = decodeOp(e.data);
+    const ops = decodeOps(e.data);
+    if (mine !== undefined && mine.writes.length !== ops.length) {
+      throw new Error(`the proposal at ${e.index} held ${mine.writes.length} writes and applied as ${ops.length} ops`);
+    }
+    const ms = mine === undefined ? 0 : performance.now() - mine.proposedAtMs;
+    for (let i = 0; i < ops.length; i++) {
+      const w = mine?.writes[i];
+      if (w !== undefined) this.opts.onCommitted?.(ms);
+      this.applyOp(ops[i]!, e.index, w);
+    }
+  }
+
+  /** Applies one op of the entry at `index`; `w` is its write when this node proposed it. */
+  private applyOp({ op, timeMs, seed }: LoggedOp, index: number, w: Queued | undefined): void {
     this.lastTimeMs = Math.max(this.lastTimeMs, timeMs);
     this.stats.applied++;
     const engine = this.server.engine;
-    if (mine !== undefined) {
-      this.opts.onCommitted?.(performance.now() - mine.proposedAtMs);
-      const client = mine.client;
-      const retryDeadlineMs = mine.retryDeadlineMs;
-      client.lastWriteIndex = e.index;
+    if (w !== undefined) {
+      const client = w.client;
+      const retryDeadlineMs = w.retryDeadlineMs;
+      client.lastWriteIndex = index;
       if (!isConnection(client)) {
         const blocked = engine.apply(op, client.out, timeMs, seed, client);
         this.afterApply(client, op, blocked, retryDeadlineMs);
@@ -245,7 +260,7 @@ export class ReplicatedWritePath implements WritePath {
       }
       let blocked: BlockRequest | null = null;
       this.order(client).complete(
-        mine.slot,
+        w.slot,
         (out) => {
           blocked = engine.apply(op, out, timeMs, seed, client);
         },
@@ -286,8 +301,8 @@ export class ReplicatedWritePath implements WritePath {
   onSnapshot(s: Snapshot): void {
     for (const p of [...this.pending.values()]) {
       if (p.index > s.metadata.index) continue;
-      this.pending.delete(p.index);
-      this.refuse(p.client, p.slot, E.errUnknown(p.index, p.term, 'a snapshot replaced the log before its outcome was seen here'));
+      this.unpend(p.index);
+      this.refuseAll(p, E.errUnknown(p.index, p.term, 'a snapshot replaced the log before its outcome was seen here'));
     }
   }
 
@@ -301,9 +316,9 @@ export class ReplicatedWritePath implements WritePath {
     const now = performance.now();
     for (const p of this.pending.values()) {
       if (now - p.proposedAtMs < this.commitTimeoutMs) break; // proposal order: the rest are younger
-      this.pending.delete(p.index);
-      this.stats.commitTimeouts++;
-      this.refuse(p.client, p.slot, E.errUnknown(p.index, p.term, `was not known to be committed within ${this.commitTimeoutMs} ms`));
+      this.unpend(p.index);
+      this.stats.commitTimeouts += p.writes.length;
+      this.refuseAll(p, E.errUnknown(p.index, p.term, `was not known to be committed within ${this.commitTimeoutMs} ms`));
     }
   }
 
@@ -361,8 +376,8 @@ export class ReplicatedWritePath implements WritePath {
     clearInterval(this.sweepTimer);
     this.flush();
     for (const p of [...this.pending.values()]) {
-      this.pending.delete(p.index);
-      this.refuse(p.client, p.slot, E.errUnknown(p.index, p.term, 'the node shut down before its outcome was known'));
+      this.unpend(p.index);
+      this.refuseAll(p, E.errUnknown(p.index, p.term, 'the node shut down before its outcome was known'));
     }
   }
 }

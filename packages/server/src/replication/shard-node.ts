@@ -6,7 +6,7 @@
 //   - on start, restores the engine from the store's current snapshot, then opens raft with
 //     applied = the snapshot's index; raft hands back the committed entries after it;
 //   - bootstraps a brand-new store with a snapshot at index 1 holding the empty engine;
-//   - takes a snapshot when the log since the last one exceeds snapshotEntries entries or
+//   - takes a snapshot when the log since the last one holds snapshotEntries writes or
 //     snapshotBytes bytes: a SnapshotJob captures the engine between two applies, then encodes
 //     it in slices (a setImmediate between slices, so clients keep being served) streamed into
 //     the store's snapshot writer, which then compacts the log;
@@ -32,6 +32,7 @@ import { registerInfo, transferLeaderSpec, Waits } from './admin';
 import { confMembers, MemberBook, MembershipError, ShardMember } from './membership';
 import { addNodeSpec, removeNodeSpec } from './membership-admin';
 import { followerCommands, LeaderProxy } from './leader-proxy';
+import { opCount } from './op-codec';
 import type { Client } from '../client';
 
 export type { ShardMember } from './membership';
@@ -61,7 +62,11 @@ export interface ShardNodeOptions {
   leaseReads?: boolean;
   /** Client sessions this node forwards to the leader at once as a follower (0: none). Default 1024. */
   forwardSessionsMax?: number;
-  /** A snapshot is taken when this many entries were applied since the last one. Default 100000. */
+  /**
+   * A snapshot is taken when this many writes were applied since the last one (a write: a
+   * command, a MULTI/EXEC block, an expiry; a log entry holds the writes of one proposal,
+   * and other entries count one each). Default 100000.
+   */
   snapshotEntries?: number;
   /** ... or when this many bytes of entries were. Default 64 MiB. */
   snapshotBytes?: number;
@@ -126,6 +131,8 @@ export class ShardNode implements StateMachine {
   /** Index of the last snapshot taken or installed, and entry bytes applied since. */
   private snapIndex = 0;
   private bytesSinceSnap = 0;
+  /** Writes applied since the last snapshot (see snapshotEntries). */
+  private writesSinceSnap = 0;
   private snapshotJob: { job: SnapshotJob; aborted: boolean; done: Promise<void> } | null = null;
   /** Every member's addresses, as of the applied index (replicated state; see membership.ts). */
   book: MemberBook;
@@ -392,6 +399,7 @@ export class ShardNode implements StateMachine {
     this.writes.applyEntry(e);
     this.reads.onApplied(e.index);
     this.bytesSinceSnap += e.data.byteLength;
+    this.writesSinceSnap += e.type === 'normal' && e.data.byteLength > 0 ? opCount(e.data) : 1;
     if (e.type === 'confChange') this.applyMembership(e);
   }
 
@@ -478,6 +486,7 @@ export class ShardNode implements StateMachine {
     }
     this.snapIndex = s.metadata.index;
     this.bytesSinceSnap = 0;
+    this.writesSinceSnap = 0;
     this.snapshots.installed++;
     this.server.log.notice(`raft: node ${this.id} installed snapshot ${s.metadata.index} (term ${s.metadata.term}) in ${(performance.now() - t0).toFixed(0)} ms`);
   }
@@ -514,7 +523,7 @@ export class ShardNode implements StateMachine {
     if (this.durable === null || this.snapshotJob !== null || this.closed) return;
     const since = this.driver.applied - this.snapIndex;
     if (since <= 0) return;
-    if (since < (this.opts.snapshotEntries ?? DEFAULT_SNAPSHOT_ENTRIES) && this.bytesSinceSnap < (this.opts.snapshotBytes ?? DEFAULT_SNAPSHOT_BYTES)) return;
+    if (this.writesSinceSnap < (this.opts.snapshotEntries ?? DEFAULT_SNAPSHOT_ENTRIES) && this.bytesSinceSnap < (this.opts.snapshotBytes ?? DEFAULT_SNAPSHOT_BYTES)) return;
     const growth = this.opts.snapshotGrowthPercent ?? DEFAULT_SNAPSHOT_GROWTH_PERCENT;
     if (this.bytesSinceSnap * 100 < this.snapshots.lastBytes * growth) return;
     this.takeSnapshot();
@@ -537,6 +546,7 @@ export class ShardNode implements StateMachine {
     const state = { job, aborted: false, done: Promise.resolve() };
     let sliceMsMax = job.stats.captureMs;
     const bytesAtStart = this.bytesSinceSnap;
+    const writesAtStart = this.writesSinceSnap;
     async function* slices(): AsyncGenerator<Uint8Array> {
       for (;;) {
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -554,6 +564,7 @@ export class ShardNode implements StateMachine {
         const ms = performance.now() - t0;
         this.snapIndex = Math.max(this.snapIndex, meta.index);
         this.bytesSinceSnap = Math.max(0, this.bytesSinceSnap - bytesAtStart);
+        this.writesSinceSnap = Math.max(0, this.writesSinceSnap - writesAtStart);
         Object.assign(this.snapshots, { taken: this.snapshots.taken + 1, lastIndex: meta.index, lastBytes: job.stats.bytes, lastMs: ms, lastSliceMsMax: sliceMsMax, lastCaptureMs: job.stats.captureMs });
         this.server.log.notice(
           `raft: snapshot ${meta.index} (term ${meta.term}): ${job.stats.keys} keys, ${job.stats.bytes} bytes in ${ms.toFixed(0)} ms ` +
