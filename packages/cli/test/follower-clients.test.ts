@@ -164,6 +164,54 @@ test('READONLY reads on a stopped-in-time follower are stale; forwarded reads ar
   for (const c of [l, ro, fwd]) c.close();
 });
 
+test('read-your-writes on a follower: KEEL.POSITION on the writer, KEEL.WAITINDEX before a READONLY read', async () => {
+  const li = await leaderIndex();
+  const fi = (li + 1) % 3;
+  const l = await Conn.connect(ports[li]!);
+  const ro = await Conn.connect(ports[fi]!);
+  expect(await ro.cmd(['READONLY'])).toBe('OK');
+  expect(await l.cmd(['KEEL.POSITION'])).toBe(0); // no write yet on this connection
+  expect(await l.cmd(['SET', 'ryw:k', 'v1'])).toBe('OK');
+  const pos1 = (await l.cmd(['KEEL.POSITION'])) as number;
+  expect(pos1).toBeGreaterThan(0);
+  // Frozen, the follower cannot have the next write when the read arrives (see the test
+  // above); KEEL.WAITINDEX holds the session until it has applied the writer's position.
+  const frozen = procs[fi]!;
+  frozen.proc.kill('SIGSTOP');
+  let pos2: number;
+  try {
+    expect(await l.cmd(['SET', 'ryw:k', 'v2'])).toBe('OK');
+    pos2 = (await l.cmd(['KEEL.POSITION'])) as number;
+    expect(pos2).toBeGreaterThan(pos1);
+    const waited = ro.cmd(['KEEL.WAITINDEX', String(pos2), '10000'], 15000);
+    const read = ro.cmd(['GET', 'ryw:k'], 15000);
+    await sleep(100);
+    frozen.proc.kill('SIGCONT');
+    expect(await waited).toBeGreaterThanOrEqual(pos2);
+    expect(await read).toBe('v2');
+  } finally {
+    frozen.proc.kill('SIGCONT');
+  }
+  // A position the node has not reached answers at the timeout with the index it has.
+  const t0 = Date.now();
+  const short = (await ro.cmd(['KEEL.WAITINDEX', String(pos2 + 1_000_000), '50'])) as number;
+  expect(short).toBeGreaterThanOrEqual(pos2);
+  expect(short).toBeLessThan(pos2 + 1_000_000);
+  expect(Date.now() - t0).toBeGreaterThanOrEqual(45);
+  expect(await ro.cmd(['KEEL.WAITINDEX', '0', '0'])).toBeGreaterThanOrEqual(pos2); // reached: at once
+  // Bad input.
+  expect(((await ro.cmd(['KEEL.WAITINDEX', '-1', '0'])) as ReplyError).message).toMatch(/^ERR index is not a non-negative integer/);
+  expect(((await ro.cmd(['KEEL.WAITINDEX', '1', 'soon'])) as ReplyError).message).toMatch(/^ERR timeout is not an integer/);
+  expect(((await ro.cmd(['KEEL.WAITINDEX', '1', '-5'])) as ReplyError).message).toMatch(/^ERR timeout is negative/);
+  expect(((await ro.cmd(['KEEL.WAITINDEX', '1'])) as ReplyError).message).toMatch(/^ERR wrong number of arguments/);
+  // How stale a follower may be is in INFO: its applied index and when it last heard the leader.
+  const fInfo = await infoOf(ports[fi]!);
+  expect(Number(fInfo.get('raft_leader_contact_ms_ago'))).toBeGreaterThanOrEqual(0);
+  expect(Number(fInfo.get('raft_leader_contact_ms_ago'))).toBeLessThan(5000);
+  expect((await infoOf(ports[li]!)).get('raft_leader_contact_ms_ago')).toBe('0');
+  for (const c of [l, ro]) c.close();
+});
+
 test('a leader change closes a forwarded session; ioredis reconnects and goes on at the new leader', async () => {
   const li = await leaderIndex();
   const fi = (li + 1) % 3;

@@ -72,6 +72,9 @@ function raftFields(node: ShardNode): Fields {
     ['raft_leader_address', lead === NONE ? '' : (node.clientAddressOf(lead) ?? '')],
     ['raft_commit_index', d.commitIndex],
     ['raft_applied_index', d.applied],
+    // How stale a READONLY read here may be: the applied index above against the leader's
+    // commit index, and how long ago this node last heard from the leader.
+    ['raft_leader_contact_ms_ago', d.isLeader ? 0 : node.lastLeaderContactMs === 0 ? -1 : Math.floor(performance.now() - node.lastLeaderContactMs)],
     ['raft_last_index', raft.raftLog.lastIndex()],
     ['raft_snapshot_index', node.snapshotIndex],
     ['raft_voters', cs.voters.join(',')],
@@ -155,12 +158,85 @@ function parseInteger(s: string): number | null {
   return Number.isSafeInteger(n) ? n : null;
 }
 
-/** Blocked WAITs, answered when enough followers hold the write, on timeout or leader loss. */
-export class Waits {
-  private waiters: Waiter[] = [];
+/**
+ * Clients parked by a blocking admin command (WAIT, KEEL.WAITINDEX) until `settle` answers
+ * them: checked at the end of a turn after poke() (something changed) and every 10 ms (for
+ * deadlines). `settle(w, now, closing)` replies and returns true, or returns false to keep
+ * waiting; when closing it must reply.
+ */
+class Parked<W extends { client: Client }> {
+  private waiters: W[] = [];
   private timer: NodeJS.Timeout | null = null;
   private poked = false;
-  private closed = false;
+  closed = false;
+
+  constructor(private readonly settle: (w: W, now: number, closing: boolean) => boolean) {}
+
+  park(w: W): void {
+    w.client.waiting = true;
+    this.waiters.push(w);
+    if (this.timer === null) {
+      this.timer = setInterval(() => this.check(), 10);
+      this.timer.unref();
+    }
+  }
+
+  poke(): void {
+    if (this.poked || this.waiters.length === 0) return;
+    this.poked = true;
+    setImmediate(() => {
+      this.poked = false;
+      this.check();
+    });
+  }
+
+  check(): void {
+    if (this.waiters.length === 0) return this.stopTimer();
+    const now = performance.now();
+    const keep: W[] = [];
+    for (const w of this.waiters) {
+      if (w.client.isClosed) continue;
+      if (this.settle(w, now, this.closed)) w.client.resume();
+      else keep.push(w);
+    }
+    this.waiters = keep;
+    if (keep.length === 0) this.stopTimer();
+  }
+
+  private stopTimer(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Answers every waiter with what is known now. */
+  close(): void {
+    this.closed = true;
+    this.check();
+    this.stopTimer();
+  }
+}
+
+/** Whether a command can park its client (not inside EXEC, a real connection, not stopping). */
+function canPark(client: Client, closed: boolean): boolean {
+  return !client.inExec && typeof client.resume === 'function' && !closed;
+}
+
+function parseTimeout(s: string): number {
+  const timeout = parseInteger(s);
+  if (timeout === null) throw new CommandError('ERR timeout is not an integer or out of range');
+  if (timeout < 0) throw new CommandError('ERR timeout is negative');
+  return timeout === 0 ? Infinity : performance.now() + timeout;
+}
+
+/** Blocked WAITs, answered when enough followers hold the write, on timeout or leader loss. */
+export class Waits {
+  private readonly parked = new Parked<Waiter>((w, now, closing) => {
+    const have = this.count(w.index);
+    // A count seen while leader stays true: a committed entry is never removed from a log.
+    if (have < w.numreplicas && now < w.deadlineMs && this.node.driver.isLeader && !closing) return false;
+    w.client.out.integer(have);
+    return true;
+  });
 
   constructor(private readonly node: ShardNode) {}
 
@@ -182,9 +258,7 @@ export class Waits {
     if (!single && !node.driver.isLeader) throw new CommandError(ERR_WAIT_REPLICA);
     const numreplicas = parseInteger(c.argv[1]!);
     if (numreplicas === null) throw new CommandError('ERR value is not an integer or out of range');
-    const timeout = parseInteger(c.argv[2]!);
-    if (timeout === null) throw new CommandError('ERR timeout is not an integer or out of range');
-    if (timeout < 0) throw new CommandError('ERR timeout is negative');
+    const deadlineMs = parseTimeout(c.argv[2]!);
     if (single) {
       c.out.integer(0);
       return;
@@ -193,58 +267,75 @@ export class Waits {
     const index = client.lastWriteIndex ?? 0;
     const have = this.count(index);
     // Inside EXEC (or with no real connection to park) it answers at once, as Redis does.
-    if (have >= numreplicas || client.inExec || typeof client.resume !== 'function' || this.closed) {
+    if (have >= numreplicas || !canPark(client, this.parked.closed)) {
       c.out.integer(have);
       return;
     }
-    client.waiting = true;
-    this.waiters.push({ client, index, numreplicas, deadlineMs: timeout === 0 ? Infinity : performance.now() + timeout });
-    if (this.timer === null) {
-      this.timer = setInterval(() => this.check(), 10);
-      this.timer.unref();
-    }
+    this.parked.park({ client, index, numreplicas, deadlineMs });
   }
 
   /** Something changed (a peer acknowledged): check the waiters at the end of this turn. */
   poke(): void {
-    if (this.poked || this.waiters.length === 0) return;
-    this.poked = true;
-    setImmediate(() => {
-      this.poked = false;
-      this.check();
-    });
+    this.parked.poke();
   }
 
   check(): void {
-    if (this.waiters.length === 0) return this.stopTimer();
-    const now = performance.now();
-    const leader = this.node.driver.isLeader && !this.closed;
-    const keep: Waiter[] = [];
-    for (const w of this.waiters) {
-      if (w.client.isClosed) continue;
-      const have = this.count(w.index);
-      if (have >= w.numreplicas || now >= w.deadlineMs || !leader) {
-        // A count seen while leader stays true: a committed entry is never removed from a log.
-        w.client.out.integer(have);
-        w.client.resume();
-      } else {
-        keep.push(w);
-      }
-    }
-    this.waiters = keep;
-    if (keep.length === 0) this.stopTimer();
+    this.parked.check();
   }
 
-  private stopTimer(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
-  }
-
-  /** Answers every waiter with what is known now. */
   close(): void {
-    this.closed = true;
-    this.check();
-    this.stopTimer();
+    this.parked.close();
+  }
+}
+
+// --- KEEL.POSITION and KEEL.WAITINDEX: read-your-writes on a follower -------------------------
+
+/**
+ * A client that wrote (through any node) and reads from a follower in a `READONLY` session
+ * asks, on the write's connection, `KEEL.POSITION` (the log index of its last write), then,
+ * on the follower, `KEEL.WAITINDEX index timeout`: it answers the follower's applied index as
+ * soon as it reaches `index` (the reads after it see the write and everything before it), or
+ * at the timeout (ms, 0 = none) with a smaller one, which the client compares.
+ */
+export class IndexWaits {
+  private readonly parked = new Parked<{ client: Client; index: number; deadlineMs: number }>((w, now, closing) => {
+    const applied = this.node.driver.applied;
+    if (applied < w.index && now < w.deadlineMs && !closing) return false;
+    w.client.out.integer(applied);
+    return true;
+  });
+
+  constructor(private readonly node: { readonly driver: { readonly applied: number } }) {}
+
+  specs(): CommandSpec[] {
+    const position = (c: Call): void => {
+      c.out.integer((c.client as unknown as Client).lastWriteIndex ?? 0);
+    };
+    const waitIndex = (c: Call): void => {
+      const index = parseInteger(c.argv[1]!);
+      if (index === null || index < 0) throw new CommandError('ERR index is not a non-negative integer or out of range');
+      const deadlineMs = parseTimeout(c.argv[2]!);
+      const client = c.client as unknown as Client;
+      const applied = this.node.driver.applied;
+      if (applied >= index || !canPark(client, this.parked.closed)) {
+        c.out.integer(applied);
+        return;
+      }
+      this.parked.park({ client, index, deadlineMs });
+    };
+    return [
+      command('keel.position', 1, ['noscript', 'fast'], [0, 0, 0], 'server', '0.1.0', 'The log index of the entry that applied the last write of this connection (0 if none).', position),
+      command('keel.waitindex', 3, ['noscript', 'stale'], [0, 0, 0], 'server', '0.1.0', "Blocks until this node has applied the log up to index, or the timeout (ms, 0 = none) passes; answers the node's applied index.", waitIndex),
+    ];
+  }
+
+  /** Entries were applied: check the waiters at the end of this turn. */
+  poke(): void {
+    this.parked.poke();
+  }
+
+  close(): void {
+    this.parked.close();
   }
 }
 

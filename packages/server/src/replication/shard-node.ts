@@ -28,7 +28,7 @@ import { DurableLogStore, hasSnapshotFiles, isFresh, LogStore, MemoryLogStore } 
 import { ReadIndexReads } from './read-index';
 import { ReplicatedWritePath } from './replicated-write-path';
 import { PeerAddress, Transport } from './transport';
-import { registerInfo, transferLeaderSpec, Waits } from './admin';
+import { IndexWaits, registerInfo, transferLeaderSpec, Waits } from './admin';
 import { confMembers, MemberBook, MembershipError, ShardMember } from './membership';
 import { addNodeSpec, removeNodeSpec } from './membership-admin';
 import { followerCommands, LeaderProxy } from './leader-proxy';
@@ -125,6 +125,8 @@ export class ShardNode implements StateMachine {
   private lastLeader: NodeId = NONE;
   /** Blocked WAIT commands. */
   readonly waits: Waits;
+  /** KEEL.WAITINDEX: clients waiting for this node to apply up to an index. */
+  readonly indexWaits: IndexWaits;
   private readonly opts: ShardNodeOptions;
   private readonly durable: DurableLogStore | null;
   private closed = false;
@@ -181,7 +183,8 @@ export class ShardNode implements StateMachine {
       log: this.server.log,
     });
     this.waits = new Waits(this);
-    this.server.engine.commands.add([this.waits.spec(), transferLeaderSpec(this), addNodeSpec(this), removeNodeSpec(this), ...followerCommands(this)]);
+    this.indexWaits = new IndexWaits(this);
+    this.server.engine.commands.add([this.waits.spec(), ...this.indexWaits.specs(), transferLeaderSpec(this), addNodeSpec(this), removeNodeSpec(this), ...followerCommands(this)]);
     registerInfo(this);
   }
 
@@ -397,6 +400,7 @@ export class ShardNode implements StateMachine {
 
   applyEntry(e: Entry): void {
     this.writes.applyEntry(e);
+    this.indexWaits.poke();
     this.reads.onApplied(e.index);
     this.bytesSinceSnap += e.data.byteLength;
     this.writesSinceSnap += e.type === 'normal' && e.data.byteLength > 0 ? opCount(e.data) : 1;
@@ -450,6 +454,7 @@ export class ShardNode implements StateMachine {
     if (this.closed) return;
     this.driver.stop();
     this.waits.close();
+    this.indexWaits.close();
     this.writes.close();
     this.reads.close();
     void this.proxy.drain(1000); // no session is forwarded from here any more; open ones end
@@ -595,6 +600,7 @@ export class ShardNode implements StateMachine {
     if (this.closed) return;
     this.closed = true;
     this.waits.close();
+    this.indexWaits.close();
     this.driver?.stop();
     this.writes?.close();
     this.reads?.close();
