@@ -11,7 +11,7 @@
 
 import { Cluster, HOST, sleep } from './cluster';
 import { History } from './history';
-import { CommandTimeout, ConnectionLost, Reply, ReplyError, RespConn } from './resp';
+import { CommandTimeout, ConnectionLost, Reply, ReplyError, RespConn } from '@keel/testkit';
 
 export const FAIL_CODES = new Set(['TRYAGAIN', 'READONLY', 'NOQUORUM', 'EXECABORT', 'ERR', 'WRONGTYPE', 'MOVED', 'ASK', 'CLUSTERDOWN']);
 

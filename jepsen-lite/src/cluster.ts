@@ -25,7 +25,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { HelloRouter, LinkProxy, Route } from './proxy';
-import { ReplyError, RespConn } from './resp';
+import { ReplyError, RespConn } from '@keel/testkit';
 import { freePort } from '@keel/testkit';
 
 export const HOST = '127.0.0.1';

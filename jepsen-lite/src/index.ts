@@ -1,4 +1,6 @@
-export * from './resp';
+// The RESP client lives in @keel/testkit (shared with the packages' tests).
+export { CommandTimeout, ConnectionLost, ReplyError, RespConn } from '@keel/testkit';
+export type { Reply } from '@keel/testkit';
 export * from './proxy';
 export * from './cluster';
 export * from './history';

@@ -18,7 +18,7 @@
 //              Needs a cluster started with `membership: true`.
 
 import { Cluster, HOST, sleep } from './cluster';
-import { ReplyError, RespConn } from './resp';
+import { ReplyError, RespConn } from '@keel/testkit';
 import { History } from './history';
 import { Rng } from './rng';
 

@@ -10,7 +10,7 @@ import { Client, OpFail, OpInfo, Session, Target } from './client';
 import { checkCounter, checkRegister, checkSet, SearchLimits, Verdict } from './checkers';
 import { PairedOp } from './history';
 import { checkListAppend, MicroOp } from './list-append-checker';
-import { Reply, ReplyError } from './resp';
+import { Reply, ReplyError } from '@keel/testkit';
 import { Rng } from './rng';
 
 export interface Workload {

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Cluster, HOST, sleep } from '../src/cluster';
-import { RespConn } from '../src/resp';
+import { RespConn } from '@keel/testkit';
 import { HistoryEvent, readHistory } from '../src/history';
 import { NEMESES, TimelineEntry } from '../src/nemesis';
 import { run } from '../src/run';

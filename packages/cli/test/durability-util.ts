@@ -5,10 +5,9 @@
 import { spawn, ChildProcess, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort } from '@keel/testkit';
+import { freePort, Reply, ReplyError, RespConn } from '@keel/testkit';
 
 export const keelMain = path.resolve(__dirname, '..', 'src', 'main.js');
 export const HOST = '127.0.0.1';
@@ -100,114 +99,15 @@ export function keelSync(args: string[]): { code: number | null; out: string } {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A pipelining RESP2 client
+// A pipelining RESP2 client: @keel/testkit's, connected to a loopback port
 
-export type Reply = string | number | null | Reply[] | ReplyError;
+export type { Reply } from '@keel/testkit';
+export { ConnectionLost as ConnectionClosed, ReplyError } from '@keel/testkit';
 
-export class ReplyError {
-  constructor(readonly message: string) {}
-  get code(): string {
-    return this.message.split(' ')[0]!;
-  }
-}
-
-export class ConnectionClosed extends Error {}
-
-export class Conn {
-  private buf: Buffer = Buffer.alloc(0);
-  private readonly waiting: Array<{ resolve: (r: Reply) => void; reject: (e: Error) => void }> = [];
-  closed = false;
-
-  private constructor(private readonly s: net.Socket) {
-    s.setNoDelay(true);
-    s.on('data', (d) => this.onData(d));
-    s.on('error', () => {});
-    s.on('close', () => {
-      this.closed = true;
-      for (const w of this.waiting.splice(0)) w.reject(new ConnectionClosed('connection closed'));
-    });
-  }
-
-  static connect(port: number, timeoutMs = 3000): Promise<Conn> {
-    return new Promise((resolve, reject) => {
-      const s = net.createConnection({ host: HOST, port });
-      const t = setTimeout(() => (s.destroy(), reject(new Error(`connect to ${port} timed out`))), timeoutMs);
-      s.once('connect', () => {
-        clearTimeout(t);
-        resolve(new Conn(s));
-      });
-      s.once('error', (e) => {
-        clearTimeout(t);
-        reject(e);
-      });
-    });
-  }
-
-  /** One command; rejects with ConnectionClosed if the connection goes, or after timeoutMs. */
-  cmd(args: Array<string | number>, timeoutMs = 10000): Promise<Reply> {
-    if (this.closed) return Promise.reject(new ConnectionClosed('connection closed'));
-    const parts = [`*${args.length}\r\n`];
-    for (const a of args) {
-      const b = String(a);
-      parts.push(`$${Buffer.byteLength(b)}\r\n${b}\r\n`);
-    }
-    this.s.write(parts.join(''));
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => {
-        reject(new Error(`no reply to ${args.join(' ')} within ${timeoutMs} ms`));
-        this.s.destroy();
-      }, timeoutMs);
-      this.waiting.push({
-        resolve: (r) => (clearTimeout(t), resolve(r)),
-        reject: (e) => (clearTimeout(t), reject(e)),
-      });
-    });
-  }
-
-  close(): void {
-    this.s.destroy();
-  }
-
-  private onData(d: Buffer): void {
-    this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
-    for (;;) {
-      const r = parse(this.buf, 0);
-      if (r === undefined) return;
-      this.buf = this.buf.subarray(r.end);
-      this.waiting.shift()?.resolve(r.value);
-    }
-  }
-}
-
-function parse(b: Buffer, at: number): { value: Reply; end: number } | undefined {
-  const nl = b.indexOf('\r\n', at);
-  if (nl < 0) return undefined;
-  const line = b.toString('utf8', at + 1, nl);
-  const t = b[at];
-  if (t === 0x2b) return { value: line, end: nl + 2 };
-  if (t === 0x2d) return { value: new ReplyError(line), end: nl + 2 };
-  if (t === 0x3a) return { value: Number(line), end: nl + 2 };
-  if (t === 0x24) {
-    const n = Number(line);
-    if (n < 0) return { value: null, end: nl + 2 };
-    if (b.length < nl + 2 + n + 2) return undefined;
-    return { value: b.toString('utf8', nl + 2, nl + 2 + n), end: nl + 2 + n + 2 };
-  }
-  if (t === 0x2a) {
-    const n = Number(line);
-    if (n < 0) return { value: null, end: nl + 2 };
-    const out: Reply[] = [];
-    let p = nl + 2;
-    for (let i = 0; i < n; i++) {
-      const r = parse(b, p);
-      if (r === undefined) return undefined;
-      out.push(r.value);
-      p = r.end;
-    }
-    return { value: out, end: p };
-  }
-  throw new Error(`bad reply byte ${t}`);
-}
+export type Conn = RespConn;
+export const Conn = {
+  connect: (port: number, timeoutMs = 3000): Promise<RespConn> => RespConn.connect(HOST, port, timeoutMs),
+};
 
 export async function ok(c: Conn, args: Array<string | number>): Promise<Reply> {
   const r = await c.cmd(args);

@@ -2,6 +2,8 @@
 
 import * as net from 'node:net';
 
+export * from './resp';
+
 const FREE_PORT_FIRST = 20000;
 const FREE_PORT_SPAN = 2700;
 let freePortNext = FREE_PORT_FIRST + Math.floor(Math.random() * FREE_PORT_SPAN);

@@ -1,7 +1,8 @@
-// A small RESP2 client over net: one connection, pipelined commands answered in order, a
-// per-command timeout (after which the connection is destroyed: its later replies could not
-// be matched to their commands any more). Errors come back as ReplyError values, not throws;
-// a timeout or a lost connection rejects with ConnectionLost or CommandTimeout.
+// A small RESP2 client over net for tests and jepsen-lite: one connection, pipelined commands
+// answered in order, a per-command timeout (after which the connection is destroyed: its later
+// replies could not be matched to their commands any more). Errors come back as ReplyError
+// values, not throws; a timeout or a lost connection rejects with ConnectionLost or
+// CommandTimeout.
 
 import * as net from 'node:net';
 
@@ -52,7 +53,7 @@ export class RespConn {
     });
   }
 
-  cmd(args: Array<string | number>, timeoutMs: number): Promise<Reply> {
+  cmd(args: Array<string | number>, timeoutMs = 10000): Promise<Reply> {
     if (this.closed) return Promise.reject(new ConnectionLost('connection closed'));
     const parts = [`*${args.length}\r\n`];
     for (const a of args) {
