@@ -47,6 +47,24 @@ describe('simulation', () => {
     expect([...profiles].some((p) => p.includes('msg=1 '))).toBe(true);
   });
 
+  it('finds the committed entries lost by a leader that counts its own copy before its write is durable', () => {
+    // The leader's writes are in flight for a few steps and a crash loses them (as a real disk
+    // loses an unsynced write). Counting its own copy at once, as a broken driver would, commits
+    // entries that only a minority holds durably: the simulation must see one lost. The same
+    // seeds pass with the leader counting itself only when its write completes (the loop above).
+    const failures: string[] = [];
+    for (let seed = 1; seed <= 20; seed++) {
+      try {
+        runSimulation({ seed, ownAppend: true, unsafeCountOwnAppendEarly: true });
+      } catch (e) {
+        failures.push((e as Error).message);
+      }
+    }
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures.join('\n')).toMatch(/committed entry/);
+    for (let seed = 1; seed <= 20; seed++) runSimulation({ seed, ownAppend: true });
+  });
+
   it('replays a seed exactly', () => {
     const a = runSimulation({ seed: 7, steps: 800 });
     const b = runSimulation({ seed: 7, steps: 800 });

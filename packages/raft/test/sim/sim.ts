@@ -79,9 +79,16 @@ export interface SimOptions {
   /**
    * Config.leaderAwaitsOwnAppend, as the Keel driver runs: a leader sends its appends,
    * heartbeats and snapshots before its own write, may crash in between, and counts itself
-   * only once its write is done. Else drawn per seed.
+   * only once its write is done; its writes stay in flight for a few steps and a crash loses
+   * them. Else drawn per seed.
    */
   ownAppend?: boolean;
+  /**
+   * BROKEN on purpose (tests of the simulator): with ownAppend, the leader counts its own
+   * entries as soon as it appends them, while its write is still in flight (and lost if it
+   * crashes first). The simulation must find lost committed entries.
+   */
+  unsafeCountOwnAppendEarly?: boolean;
   /** Print a trace of events to stdout. */
   trace?: boolean;
 }
@@ -140,6 +147,12 @@ interface SimNode {
   missedTicks: number;
   /** A crashed node restarts at this step (0: by the random restart rate). */
   restartAt: number;
+  /**
+   * ownAppend: the leader's writes still in flight, oldest first: entries [from, index] are in
+   * `storage` (raft reads them) but not yet durable. They complete in order at step `due`
+   * (then raft hears ownAppendDurable); a crash loses them.
+   */
+  writes: { from: number; index: number; term: number; due: number }[];
 }
 
 interface InFlight {
@@ -205,6 +218,7 @@ export class Simulation {
       catchUpTicks: true,
       lease: p.lease,
       ownAppend: p.ownAppend,
+      unsafeCountOwnAppendEarly: false,
       leaseDriftBound: 0.05,
       maxSizePerMsgBytes: p.msg,
       snapshotChunkBytes: 64,
@@ -234,6 +248,7 @@ export class Simulation {
         pausedUntil: 0,
         missedTicks: 0,
         restartAt: 0,
+        writes: [],
       };
       this.nodes.push(n);
       this.start(n);
@@ -336,6 +351,8 @@ export class Simulation {
     if (faults) this.injectFaults();
     for (const n of this.nodes) if (!n.raw && n.restartAt > 0 && this.now >= n.restartAt) this.restart(n);
     for (const n of this.nodes) this.tickNode(n);
+    for (const n of this.nodes) if (!this.paused(n)) this.completeWrites(n, this.now);
+    if (faults) for (const n of this.nodes) this.nemesisUnsyncedCommit(n);
     this.clientsAct(faults);
     this.deliver();
     for (const n of this.nodes) this.handleReady(n, faults);
@@ -393,6 +410,7 @@ export class Simulation {
   /** Crashes a node; it restarts after `restartIn` steps (0: at the random restart rate). */
   private crash(n: SimNode, why: string, restartIn: number): void {
     this.trace(`crash ${n.id} (${why})`);
+    this.loseUnsynced(n);
     n.raw = undefined;
     n.pausedUntil = 0;
     n.restartAt = restartIn > 0 ? this.now + restartIn : 0;
@@ -440,6 +458,7 @@ export class Simulation {
     const snapIndex = n.storage.snapshot().metadata.index;
     const applied = n.appliedIndex;
     if (applied <= snapIndex + 5 || applied > n.storage.lastIndex()) return;
+    this.completeWrites(n, Infinity); // a snapshot is recorded after the writes before it
     n.storage.createSnapshot(applied, n.confState, enc.encode(JSON.stringify([...n.kv])));
     n.storage.compact(applied);
     this.trace(`compact ${n.id} at ${applied}`);
@@ -518,7 +537,9 @@ export class Simulation {
       return;
     }
     let msgs = rd.messages;
-    if (this.o.ownAppend && raw.isLeader && !this.changesTermOrVote(n, rd)) {
+    const overlapped = this.o.ownAppend && raw.isLeader && !this.changesTermOrVote(n, rd);
+    if (!overlapped) this.completeWrites(n, Infinity); // writes complete in order: this one waits for those in flight
+    if (overlapped) {
       // The leader's own messages leave before its write; it may crash in between.
       const early = msgs.filter((m) => LEADER_MESSAGES.has(m.type));
       msgs = msgs.filter((m) => !LEADER_MESSAGES.has(m.type));
@@ -529,6 +550,11 @@ export class Simulation {
       }
     }
     this.persist(n, rd);
+    const first = rd.entries[0];
+    const last = rd.entries[rd.entries.length - 1];
+    // The leader's write is in flight for 0-11 steps (a slow disk): raft reads its entries at once, but they
+    // are durable (and counted toward the quorum) only when it completes.
+    if (overlapped && last !== undefined) n.writes.push({ from: first.index, index: last.index, term: last.term, due: this.now + this.int(12) });
     const ready = msgs === rd.messages ? rd : { ...rd, messages: msgs };
     if (faults && this.nemesisMidSend(n, ready)) return;
     for (const m of msgs) this.send(m, faults);
@@ -541,8 +567,49 @@ export class Simulation {
     for (const e of rd.committedEntries) this.apply(n, e);
     for (const rs of rd.readStates) this.onReadState(n, dec.decode(rs.requestCtx), rs.index);
     raw.advance();
-    const last = rd.entries[rd.entries.length - 1];
-    if (this.o.ownAppend && last !== undefined) raw.ownAppendDurable(last.index, last.term);
+    if (this.o.ownAppend && last !== undefined && (!overlapped || this.o.unsafeCountOwnAppendEarly)) raw.ownAppendDurable(last.index, last.term);
+  }
+
+  /**
+   * A leader whose commit index covers entries its own write has not made durable yet (only
+   * the followers' copies count then) crashes, losing them, with the leader fault rate x 30:
+   * if it had counted its own copy early, fewer than a quorum would hold a committed entry.
+   */
+  private nemesisUnsyncedCommit(n: SimNode): void {
+    if (!n.raw?.isLeader || n.writes.length === 0 || this.paused(n)) return;
+    if (n.raw.raft.raftLog.committed < n.writes[0].from || !this.chance(this.o.leaderFaultRate * 30)) return;
+    this.crash(n, 'leader with committed entries not yet durable in its own log', 1 + this.int(3 * ELECTION_TICKS));
+  }
+
+  /** The node's writes in flight that are done by step `now` complete, in order. */
+  private completeWrites(n: SimNode, now: number): void {
+    while (n.raw !== undefined && n.writes.length > 0 && n.writes[0].due <= now) {
+      const w = n.writes.shift()!;
+      n.raw.ownAppendDurable(w.index, w.term);
+    }
+  }
+
+  /** A crash: the entries of the writes still in flight never reached the disk. */
+  private loseUnsynced(n: SimNode): void {
+    if (n.writes.length === 0) return;
+    const keep = n.writes[0].from - 1;
+    n.writes = [];
+    const s = n.storage;
+    if (keep >= s.lastIndex()) return;
+    if (keep < s.firstIndex() - 1) this.fail(`node ${n.id}: an unsynced write from ${keep + 1} below its snapshot ${s.firstIndex() - 1}`);
+    this.trace(`crash of ${n.id} loses its unsynced entries ${keep + 1}..${s.lastIndex()}`);
+    const hs = s.hardState;
+    if (keep >= s.firstIndex()) {
+      s.append(s.entries(keep, keep + 1, Infinity)); // rewriting entry `keep` cuts everything after it
+    } else {
+      const fresh = new MemoryStorage();
+      const snap = s.snapshot();
+      if (snap.metadata.index > 0) fresh.applySnapshot(snap);
+      n.storage = fresh;
+    }
+    if (n.storage.lastIndex() !== keep) this.fail(`node ${n.id}: losing unsynced entries left ${n.storage.lastIndex()}, not ${keep}`);
+    // The commit index was written with those batches too (raft learns it again).
+    n.storage.setHardState({ ...hs, commit: Math.min(hs.commit, keep) });
   }
 
   private changesTermOrVote(n: SimNode, rd: Ready): boolean {
