@@ -98,6 +98,28 @@ test('redis-cli pointed at a follower: SET, GET, INCR, MULTI/EXEC, and the leade
   expect(info.get('raft_read_mode')).toBe('lease');
 });
 
+test("a forwarded session shows the client's own address at the leader (CLIENT INFO / LIST, CLIENT KILL ADDR)", async () => {
+  const li = await leaderIndex();
+  const fi = (li + 1) % 3;
+  const c = await Conn.connect(ports[fi]!);
+  const field = (line: string, name: string): string => new RegExp(`(?:^| )${name}=(\\S+)`).exec(line)?.[1] ?? '';
+  // Before the session moves, CLIENT INFO runs on the follower: the client's own address.
+  const local = (await c.cmd(['CLIENT', 'INFO'])) as string;
+  const own = field(local, 'addr');
+  expect(own).toMatch(/^127\.0\.0\.1:\d+$/);
+  expect(await c.cmd(['SET', 'addr:k', '1'])).toBe('OK'); // the session is forwarded from here on
+  const remote = (await c.cmd(['CLIENT', 'INFO'])) as string;
+  expect(field(remote, 'id')).not.toBe(field(local, 'id')); // the leader's client
+  expect(field(remote, 'laddr')).toBe(`127.0.0.1:${ports[li]}`);
+  expect(field(remote, 'addr')).toBe(own);
+  const admin = await Conn.connect(ports[li]!);
+  expect((await admin.cmd(['CLIENT', 'LIST'])) as string).toContain(` addr=${own} `);
+  // An operator at the leader ends that client's session by its address.
+  expect(await admin.cmd(['CLIENT', 'KILL', own])).toBe('OK');
+  await until(() => c.closed, 'the forwarded session to end', 5000);
+  admin.close();
+});
+
 test('ioredis pointed at a follower: linearizable reads, MULTI/EXEC, WATCH', async () => {
   const li = await leaderIndex();
   const fi = (li + 2) % 3;

@@ -69,6 +69,8 @@ export class Client implements ClientView {
   readonlyReads = false;
   /** This session was forwarded here by the follower with this raft id (0: a direct client). */
   forwardedFrom = 0;
+  /** A forwarded session: the client's address as the follower saw it (CLIENT LIST's addr). */
+  forwardedAddr = '';
   /** The last command dispatched (a blocking one stops a pipeline behind it). */
   lastSpec: CommandSpec | null = null;
   private readonly queue: string[][] = [];
@@ -115,8 +117,9 @@ export class Client implements ClientView {
     return this.channels.size + this.patterns.size;
   }
 
+  /** The client's address: for a session a follower forwarded here, the client's own, not the follower's. */
   get addr(): string {
-    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+    return this.forwardedAddr !== '' ? this.forwardedAddr : `${this.socket.remoteAddress}:${this.socket.remotePort}`;
   }
 
   get laddr(): string {

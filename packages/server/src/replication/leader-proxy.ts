@@ -496,6 +496,9 @@ export function followerCommands(node: { readonly id: NodeId; readonly driver: {
       // The follower's view of the leader may be out of date: a session goes only to the leader.
       if (!node.driver.isLeader) throw new CommandError(`TRYAGAIN node ${node.id} is not the leader (any more)`);
       cl.forwardedFrom = id;
+      // The client's address as the follower saw it, for CLIENT LIST (kept only if it looks like one).
+      const addr = c.argv[3]!;
+      if (addr.length <= 256 && /^\S+:\d+$/.test(addr)) cl.forwardedAddr = addr;
       c.out.ok();
     } else if (sub === 'end' && c.argv.length === 2) {
       if (cl.forwardedFrom === 0) throw new CommandError('ERR KEEL.PROXY END is for sessions forwarded by a follower');
