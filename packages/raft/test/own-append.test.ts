@@ -2,7 +2,8 @@
 // only once the application reports it durable (RawNode.ownAppendDurable), so that the
 // application may send the leader's appends before its own write completes.
 
-import { MemoryStorage, Message, RawNode, confStateOf } from '../src';
+import { MemoryStorage, RawNode, confStateOf } from '../src';
+import { stabilize } from './stabilize';
 
 const enc = new TextEncoder();
 
@@ -13,29 +14,9 @@ function node(id: number, voters: number[]): RawNode {
   return new RawNode({ id, electionTimeoutTicks: 10, heartbeatTimeoutTicks: 2, storage, random: () => 0, leaderAwaitsOwnAppend: true });
 }
 
-/**
- * Handles every node's Readys: stores them (raft reads them back at once), and reports them
- * durable only for the nodes in `durable` (the others' writes are "still in flight").
- */
+/** Handles every node's Readys; only the nodes in `durable` are told their writes completed. */
 function pump(nodes: Map<number, RawNode>, durable: Set<number>): void {
-  for (let round = 0; round < 100; round++) {
-    const msgs: Message[] = [];
-    for (const [id, n] of nodes) {
-      while (n.hasReady()) {
-        const rd = n.ready();
-        const st = n.raft.raftLog.storage as MemoryStorage;
-        if (rd.snapshot) st.applySnapshot(rd.snapshot);
-        st.append(rd.entries);
-        if (rd.hardState) st.setHardState(rd.hardState);
-        msgs.push(...rd.messages);
-        n.advance();
-        const last = rd.entries[rd.entries.length - 1];
-        if (last !== undefined && durable.has(id)) n.ownAppendDurable(last.index, last.term);
-      }
-    }
-    if (msgs.length === 0) return;
-    for (const m of msgs) nodes.get(m.to)?.step(m);
-  }
+  stabilize(nodes, { durable: (id) => durable.has(id) });
 }
 
 test('a shard of one commits only what it reported durable', () => {

@@ -1,7 +1,8 @@
 // Regression tests for the bugs found when reviewing the core against the paper, the thesis
 // and etcd (docs/internals/raft.md, "Review against the paper and etcd").
 
-import { MemoryStorage, Message, RawNode, confStateOf, makeMessage } from '../src';
+import { MemoryStorage, RawNode, confStateOf, makeMessage } from '../src';
+import { stabilize } from './stabilize';
 
 const enc = new TextEncoder();
 
@@ -18,26 +19,6 @@ function node(id: number, voters: number[], opts: { lease?: boolean; random?: nu
     readOnlyOption: opts.lease ? 'leaseBased' : 'safe',
     maxClockDrift: 0.05,
   });
-}
-
-/** Delivers messages among nodes (persisting nothing beyond MemoryStorage) until quiet. */
-function stabilize(nodes: Map<number, RawNode>, drop: (m: Message) => boolean = () => false): void {
-  for (let round = 0; round < 100; round++) {
-    const msgs: Message[] = [];
-    for (const n of nodes.values()) {
-      while (n.hasReady()) {
-        const rd = n.ready();
-        const st = n.raft.raftLog.storage as MemoryStorage;
-        if (rd.snapshot) st.applySnapshot(rd.snapshot);
-        st.append(rd.entries);
-        if (rd.hardState) st.setHardState(rd.hardState);
-        msgs.push(...rd.messages);
-        n.advance();
-      }
-    }
-    if (msgs.length === 0) return;
-    for (const m of msgs) if (!drop(m)) nodes.get(m.to)?.step(m);
-  }
 }
 
 describe('review findings', () => {
@@ -71,7 +52,7 @@ describe('review findings', () => {
       // Without acks (followers cut off) the lease runs out after leaseTicks of the leader.
       for (let i = 0; i < l.raft.leaseTicks; i++) {
         l.tick();
-        stabilize(nodes, () => true);
+        stabilize(nodes, { drop: () => true });
       }
       expect(l.raft.leaseValid()).toBe(false);
       // A read then needs a heartbeat round (which cannot complete while cut off).

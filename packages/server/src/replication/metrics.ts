@@ -100,9 +100,9 @@ export class NodeMetrics {
     gauge('keel_raft_last_index', 'Highest log index in this node\'s log', (n) => n.driver.node.raft.raftLog.lastIndex());
     gauge('keel_raft_pending_writes', 'Writes proposed or queued and not yet answered', (n) => n.writes.pendingCount);
     counter('keel_raft_leader_changes_total', 'Times the leader this node knows of changed', (n) => n.leaderChanges);
-    counter('keel_raft_proposals_total', 'Batches of writes proposed (one append each)', (n) => n.writes.stats.proposals);
+    counter('keel_raft_proposals_total', 'Batches of writes proposed (one log entry each)', (n) => n.writes.stats.proposals);
     counter('keel_raft_proposed_writes_total', 'Writes proposed', (n) => n.writes.stats.proposedOps);
-    counter('keel_raft_applied_writes_total', 'Write entries applied (on every node)', (n) => n.writes.stats.applied);
+    counter('keel_raft_applied_writes_total', 'Writes applied (on every node; an entry holds a batch of them)', (n) => n.writes.stats.applied);
     counter('keel_raft_commit_timeouts_total', 'Writes answered UNKNOWN because they were not seen committed in time', (n) => n.writes.stats.commitTimeouts);
     counter('keel_raft_refused_writes_total', 'Writes raft refused to propose (not applied)', (n) => n.writes.stats.refused);
     counter('keel_raft_overwritten_writes_total', 'Proposed writes another leader\'s entries replaced (not applied)', (n) => n.writes.stats.overwritten);
